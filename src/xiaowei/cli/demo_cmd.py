@@ -1,0 +1,119 @@
+"""`xiaowei demo`: the main job on the embedded default — simulate, load, summarise."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.columns import Columns
+from rich.panel import Panel
+from rich.table import Table
+
+from xiaowei.cli.charts import bar_table
+from xiaowei.cli.load_cmd import render_load, run_load
+from xiaowei.cli.output import err, out, print_json
+from xiaowei.cli.sim_cmd import run_sim
+from xiaowei.config import get_settings
+from xiaowei.data.summary import summarise
+from xiaowei.store.analytic import AnalyticStore
+from xiaowei.store.database import make_engine
+
+PARTY_LABELS = {"enterprise": "小微企业", "individual_business": "个体工商户",
+                "business_owner": "个人经营者"}
+STATUS_LABELS = {"approved": "批准", "rejected": "拒绝", "in_review": "审批中",
+                 "submitted": "已提交", "active": "正常还款", "overdue": "逾期",
+                 "settled": "已结清"}
+CHANNEL_LABELS = {"walk_in": "到店", "online": "线上", "manager_referral": "客户经理推荐",
+                  "supply_chain": "供应链核心企业", "renewal": "续贷"}
+
+
+def demo(
+    size: Annotated[str, typer.Option(help="tiny | small | bank")] = "small",
+    seed: Annotated[int, typer.Option(help="random seed")] = 7,
+    fresh: Annotated[bool, typer.Option(help="start from empty stores")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON document")] = False,
+) -> None:
+    """演示 — generate a synthetic bank, load it, and summarise the book."""
+    started = time.perf_counter()
+    settings = get_settings()
+    home = settings.ensure_home()
+    if fresh:
+        _reset_stores(settings.database_url, settings.analytic_path)
+    dest = home / "datasets" / f"{size}-{seed}"
+    if dest.exists():
+        shutil.rmtree(dest)
+    result = run_sim(size, seed, dest, quiet=as_json)
+    report = run_load(dest)
+    engine = make_engine(settings.database_url)
+    try:
+        with AnalyticStore(settings.analytic_path, read_only=False) as analytic:
+            summary = summarise(engine, analytic, dt.date(2025, 12, 31))
+    finally:
+        engine.dispose()
+    summary["fingerprint"] = result.fingerprint
+    summary["seconds"] = round(time.perf_counter() - started, 1)
+    summary["load"] = report.to_json()
+    if as_json:
+        print_json(summary)
+        return
+    render_load(report)
+    render_summary(summary)
+    err.print(f"数据在 data in {home} · 用时 took {summary['seconds']} s")
+
+
+def _reset_stores(database_url: str, analytic_path: Path) -> None:
+    """Drop the demo's stores so that every demo run shows the same book."""
+    from sqlalchemy.engine import make_url
+
+    from xiaowei.store import migrate
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database:
+        Path(url.database).unlink(missing_ok=True)
+    else:
+        migrate.downgrade(database_url, "base")
+    for suffix in ("", ".wal"):
+        Path(f"{analytic_path}{suffix}").unlink(missing_ok=True)
+
+
+def render_summary(s: dict[str, Any]) -> None:
+    apps, loans, staff = s["applications"], s["loans"], s["staff"]
+    head = Table(show_header=False, box=None)
+    head.add_column(style="bold")
+    head.add_column(justify="right")
+    rate = apps["approval_rate"]
+    rows = [
+        ("客户 parties", f"{sum(s['parties'].values()):,}"),
+        ("申请 applications", f"{apps['total']:,}"),
+        ("批准率 approval rate", f"{rate:.1%}" if rate is not None else "—"),
+        ("贷款 loans", f"{loans['total']:,}"),
+        ("累计放款 granted (万元)", f"{Decimal(loans['principal_granted']) / 10_000:,.0f}"),
+        ("贷款余额 outstanding (万元)",
+         f"{Decimal(loans['outstanding_principal']) / 10_000:,.0f}"),
+        ("客户经理 managers", f"{staff['managers']:,}"),
+        ("人均管户 customers per manager", f"{staff['customers_per_manager']}"),
+        ("数据指纹 fingerprint", s["fingerprint"][:16] + "…"),
+    ]
+    for k, v in rows:
+        head.add_row(k, v)
+    out.print(Panel(head, title=f"小微 xiaowei · 截至 as of {s['as_of']}", expand=False))
+    out.print(Columns([
+        bar_table("客户类型 parties by type", {PARTY_LABELS.get(k, k): v
+                                               for k, v in s["parties"].items()}, "类型", 24),
+        bar_table("申请渠道 applications by channel",
+                  {CHANNEL_LABELS.get(k, k): v for k, v in apps["by_channel"].items()},
+                  "渠道", 24),
+    ]))
+    out.print(bar_table("每月申请 applications per month", apps["by_month"], "月份", 50))
+    out.print(Columns([
+        bar_table("贷款状态 loans by status", {STATUS_LABELS.get(k, k): v
+                                               for k, v in loans["by_status"].items()}, "状态",
+                  24),
+        bar_table("逾期分布 days-past-due buckets", loans["dpd_buckets"], "账龄", 24),
+    ]))
+    out.print(bar_table("数据源 source rows (analytic store)", s["sources"], "来源", 40))

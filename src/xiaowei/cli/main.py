@@ -1,0 +1,23 @@
+"""The `xiaowei` command."""
+
+from __future__ import annotations
+
+import typer
+
+from xiaowei.cli import db_cmd, demo_cmd, load_cmd, sim_cmd
+
+app = typer.Typer(
+    name="xiaowei",
+    help="小微 — 银行小微企业数字信贷平台 · a platform for a bank's SME digital credit business",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+app.command("sim")(sim_cmd.sim)
+app.command("load")(load_cmd.load)
+app.command("demo")(demo_cmd.demo)
+app.add_typer(db_cmd.app, name="db")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,41 @@
+"""How commands talk: Rich for people (progress on stderr), one JSON document for machines.
+
+With `--json` a command prints exactly one JSON object on stdout and nothing else there;
+progress and notes still go to stderr so a pipe stays clean.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+out = Console()
+err = Console(stderr=True)
+
+
+def print_json(doc: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(doc, ensure_ascii=False, default=str, sort_keys=True) + "\n")
+    sys.stdout.flush()
+
+
+@contextmanager
+def progress_bar() -> Iterator[Progress]:
+    """A progress display on stderr (it disappears on a non-terminal, leaving no noise)."""
+    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), console=err, transient=False)
+    with bar:
+        yield bar
+
+
+def fail(message: str, code: int = 2) -> None:
+    """A clear error for a person, and a non-zero exit."""
+    import typer
+
+    err.print(f"[bold red]错误 error:[/] {message}")
+    raise typer.Exit(code)

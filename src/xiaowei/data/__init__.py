@@ -1,0 +1,1 @@
+"""Data layer: sources, loading and governance (DESIGN.md §3)."""
