@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 out = Console()
@@ -37,5 +38,5 @@ def fail(message: str, code: int = 2) -> None:
     """A clear error for a person, and a non-zero exit."""
     import typer
 
-    err.print(f"[bold red]错误 error:[/] {message}")
+    err.print(f"[bold red]错误 error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)

@@ -58,8 +58,7 @@ def yuan(fen: int) -> Decimal:
 
 def rows(table: pa.Table) -> Iterator[tuple[int, dict[str, Any]]]:
     """(1-based row number, row) pairs."""
-    for number, row in enumerate(table.to_pylist(), start=1):
-        yield number, row
+    yield from enumerate(table.to_pylist(), start=1)
 
 
 @dataclass

@@ -41,6 +41,6 @@ def add_months(d: np.ndarray, k: np.ndarray | int) -> np.ndarray:
     m = d.astype("datetime64[M]")
     day = (d - m.astype("datetime64[D]")).astype(np.int64)
     target = (m + np.asarray(k, dtype="timedelta64[M]"))
-    last = ((target + np.timedelta64(1, "M")).astype("datetime64[D]") - target.astype("datetime64[D]")
-            ).astype(np.int64) - 1
+    first = target.astype("datetime64[D]")
+    last = ((target + np.timedelta64(1, "M")).astype("datetime64[D]") - first).astype(np.int64) - 1
     return target.astype("datetime64[D]") + np.minimum(day, last).astype("timedelta64[D]")

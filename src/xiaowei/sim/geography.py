@@ -79,7 +79,7 @@ def birthplace_table() -> tuple[np.ndarray, np.ndarray]:
             try:
                 ric.validate(body + ric_check_char(body))
                 valid[i, j] = True
-            except Exception:  # noqa: BLE001 — any refusal (incl. stdnum KeyError) means "not valid"
+            except Exception:  # any refusal (stdnum raises KeyError for some codes): not valid
                 pass
     return codes, valid
 

@@ -45,7 +45,6 @@ class Book:
 
 def _first_applications(seed: int, p: Parties, rng: np.random.Generator) -> dict[str, np.ndarray]:
     n = len(p)
-    idx = p["idx"]
     window = HISTORY_MONTHS - APPLICATION_FIRST_MONTH
     distressed = (p["signal_m"] >= APPLICATION_FIRST_MONTH) & (p["signal_m"] < HISTORY_MONTHS)
     share = APPLY_SHARE[p["ptype"]] * np.where(distressed, 1.4, 1.0)

@@ -32,7 +32,7 @@ def customers_accounts_flows(c: Chunk, book: Book) -> None:
     opened = np.where(settle[cust], opened_early, first_loan[cust] - 3)
     is_firm = p["ptype"][cust] < 2
     cust_no = np.char.add("C", np.char.zfill((p["idx"][cust] * 13 + 100_003).astype(str), 11))
-    id_no, bad_id = dirt.corrupt_ids(np.where(is_firm, p["uscc"][cust], p["id_number"][cust]),
+    id_no, _ = dirt.corrupt_ids(np.where(is_firm, p["uscc"][cust], p["id_number"][cust]),
                                      rng, 0.005)
     keys = record_keys("CUS", c.number, k)
     c.emit.raw("core_customers", arrow.table(
