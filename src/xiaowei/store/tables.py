@@ -1,0 +1,254 @@
+"""The transactional store's tables: who the bank serves, what they asked for, what was
+decided, what was lent and repaid, the work that followed, and how raw data was loaded.
+
+Why these columns: they are the records that must be consistent at every instant (one
+decision per application step, one loan per approved application, no repayment without a
+loan). Everything analytical — tags, history, backtests — lives in DuckDB instead.
+
+Only many-to-one relationships are declared, for one reason: they tell the ORM to insert
+parents before children when a whole graph is added in one flush (without them the order is
+arbitrary and foreign keys fail). Collections are queried explicitly where needed.
+
+Rules carried by the column types (see :mod:`xiaowei.store.types`): money is ``Decimal``,
+instants are timezone-aware UTC, personal data is encrypted at rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from xiaowei.store.types import EncryptedString, Money, Rate, UtcDateTime
+
+# Named constraints make migrations identical on SQLite and PostgreSQL, and let a later
+# migration drop a constraint by a name it can know in advance.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+PARTY_TYPES = ("enterprise", "individual_business", "business_owner")
+
+ID = 32  # length of the bank's own identifiers, e.g. 'P00001234'
+CODE = 32  # length of enumerated codes: status, channel, outcome …
+
+
+class Base(DeclarativeBase):
+    """Declarative base for every transactional table."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Branch(Base):
+    """A branch or sub-branch (支行); ``parent_id`` forms the branch tree."""
+
+    __tablename__ = "branch"
+
+    branch_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    region_code: Mapped[str] = mapped_column(String(12))
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("branch.branch_id"), index=True)
+
+    parent: Mapped[Branch | None] = relationship(remote_side=[branch_id])
+
+
+class CustomerManager(Base):
+    """A customer manager (客户经理); ``risk_tier`` 1–3 limits which cases they may handle."""
+
+    __tablename__ = "customer_manager"
+    __table_args__ = (CheckConstraint("risk_tier BETWEEN 1 AND 3", name="risk_tier_range"),)
+
+    manager_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    branch_id: Mapped[str] = mapped_column(ForeignKey("branch.branch_id"), index=True)
+    risk_tier: Mapped[int]
+    hired_on: Mapped[dt.date] = mapped_column(Date)
+    phone: Mapped[str | None] = mapped_column(EncryptedString())
+
+    branch: Mapped[Branch] = relationship()
+
+
+class Party(Base):
+    """An enterprise, individual business (个体工商户) or business owner the bank knows.
+
+    ``uscc`` (unified social credit code) is public registry data and stays in clear; the
+    ID number, name and phone are encrypted, and the ID number is found by its blind index.
+    """
+
+    __tablename__ = "party"
+    __table_args__ = (
+        CheckConstraint(
+            "party_type IN (" + ", ".join(f"'{t}'" for t in PARTY_TYPES) + ")",
+            name="party_type_known",
+        ),
+    )
+
+    party_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    party_type: Mapped[str] = mapped_column(String(CODE))
+    uscc: Mapped[str | None] = mapped_column(String(18), unique=True)
+    id_number: Mapped[str | None] = mapped_column(EncryptedString())
+    id_number_index: Mapped[str | None] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(EncryptedString())
+    name_masked: Mapped[str] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(EncryptedString())
+    region_code: Mapped[str] = mapped_column(String(12))
+    industry_code: Mapped[str | None] = mapped_column(String(8))
+    established_on: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class Application(Base):
+    """A credit application, whatever the product: every one enters the same pipeline.
+
+    ``manager_id`` may be empty at intake because the strategy decides which tier of
+    manager must handle the case.
+    """
+
+    __tablename__ = "application"
+
+    application_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    party_id: Mapped[str] = mapped_column(ForeignKey("party.party_id"), index=True)
+    applied_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    channel: Mapped[str] = mapped_column(String(CODE))
+    product_intent: Mapped[str] = mapped_column(String(64))
+    amount: Mapped[Decimal] = mapped_column(Money())
+    term_months: Mapped[int]
+    manager_id: Mapped[str | None] = mapped_column(
+        ForeignKey("customer_manager.manager_id"), index=True
+    )
+    branch_id: Mapped[str] = mapped_column(ForeignKey("branch.branch_id"), index=True)
+    status: Mapped[str] = mapped_column(String(CODE))
+    source_ref: Mapped[str | None] = mapped_column(String(128))
+
+    party: Mapped[Party] = relationship()
+    manager: Mapped[CustomerManager | None] = relationship()
+    branch: Mapped[Branch] = relationship()
+
+
+class Decision(Base):
+    """One decision on an application (engine or person), with its reasons, for audit."""
+
+    __tablename__ = "decision"
+
+    decision_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    application_id: Mapped[str] = mapped_column(
+        ForeignKey("application.application_id"), index=True
+    )
+    outcome: Mapped[str] = mapped_column(String(CODE))
+    decided_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    decided_by: Mapped[str] = mapped_column(String(64))
+    reasons: Mapped[Any] = mapped_column(JSON)
+    approved_amount: Mapped[Decimal | None] = mapped_column(Money())
+    strategy_version: Mapped[str | None] = mapped_column(String(64))
+
+    application: Mapped[Application] = relationship()
+
+
+class Loan(Base):
+    """A loan drawn on an approved application; at most one per application."""
+
+    __tablename__ = "loan"
+
+    loan_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    application_id: Mapped[str] = mapped_column(
+        ForeignKey("application.application_id"), unique=True
+    )
+    party_id: Mapped[str] = mapped_column(ForeignKey("party.party_id"), index=True)
+    principal: Mapped[Decimal] = mapped_column(Money())
+    annual_rate: Mapped[Decimal] = mapped_column(Rate())
+    term_months: Mapped[int]
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    maturity_date: Mapped[dt.date] = mapped_column(Date)
+    repayment_method: Mapped[str] = mapped_column(String(CODE))
+    status: Mapped[str] = mapped_column(String(CODE))
+
+    application: Mapped[Application] = relationship()
+    party: Mapped[Party] = relationship()
+
+
+class Repayment(Base):
+    """One period of a loan's schedule and what was paid against it."""
+
+    __tablename__ = "repayment"
+
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loan.loan_id"), primary_key=True)
+    period: Mapped[int] = mapped_column(primary_key=True)
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    principal_due: Mapped[Decimal] = mapped_column(Money())
+    interest_due: Mapped[Decimal] = mapped_column(Money())
+    paid_on: Mapped[dt.date | None] = mapped_column(Date)
+    paid_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+
+    loan: Mapped[Loan] = relationship()
+
+
+class Task(Base):
+    """Work for a person that a decision created: a visit, a review, a collection call."""
+
+    __tablename__ = "task"
+
+    task_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(CODE))
+    party_id: Mapped[str | None] = mapped_column(ForeignKey("party.party_id"), index=True)
+    application_id: Mapped[str | None] = mapped_column(
+        ForeignKey("application.application_id"), index=True
+    )
+    assignee_id: Mapped[str | None] = mapped_column(
+        ForeignKey("customer_manager.manager_id"), index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    due_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    payload: Mapped[Any] = mapped_column(JSON, default=dict)
+
+    party: Mapped[Party | None] = relationship()
+    application: Mapped[Application | None] = relationship()
+    assignee: Mapped[CustomerManager | None] = relationship()
+
+
+class LoadBatch(Base):
+    """One load of a source directory; ``fingerprint`` lets a loader skip identical reloads."""
+
+    __tablename__ = "load_batch"
+
+    batch_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source_dir: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    status: Mapped[str] = mapped_column(String(CODE))
+    rows_in: Mapped[int] = mapped_column(default=0)
+    rows_accepted: Mapped[int] = mapped_column(default=0)
+    rows_quarantined: Mapped[int] = mapped_column(default=0)
+    fingerprint: Mapped[str | None] = mapped_column(String(128))
+
+
+class QuarantinedRow(Base):
+    """A raw row a load rejected, kept with the reason so data owners can fix the source.
+
+    ``raw`` must have its personal-data columns masked first
+    (see :mod:`xiaowei.entities.masking`): quarantine is read by many people.
+    """
+
+    __tablename__ = "quarantined_row"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    batch_id: Mapped[str] = mapped_column(
+        ForeignKey("load_batch.batch_id", ondelete="CASCADE"), index=True
+    )
+    table_name: Mapped[str] = mapped_column(String(64))
+    row_number: Mapped[int]
+    column_name: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    raw: Mapped[Any] = mapped_column(JSON)
+
+    batch: Mapped[LoadBatch] = relationship()
+
+
+ALL_TABLES = tuple(Base.metadata.sorted_tables)
