@@ -68,7 +68,19 @@ ensure_owner() {
 }
 
 is_running() {
-    [[ -f "$DATA/PG_VERSION" ]] && as_owner "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1
+    [[ -f "$DATA/PG_VERSION" ]] || return 1
+    as_owner "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1 || return 1
+    # pg_ctl trusts postmaster.pid; after a killed session that PID may be a zombie or
+    # another process. Only a server that answers counts as running.
+    local port
+    port="$(sed -n 4p "$DATA/postmaster.pid" 2>/dev/null || true)"
+    for _ in 1 2 3 4 5; do
+        "$BIN/pg_isready" -q -h 127.0.0.1 -p "${port:-$PG_PORT}" && return 0
+        sleep 1
+    done
+    say "stale postmaster.pid in $DATA (no server answers): removing it"
+    rm -f "$DATA/postmaster.pid"
+    return 1
 }
 
 init_cluster() {

@@ -35,14 +35,18 @@ CHANNEL_LABELS = {"walk_in": "到店", "online": "线上", "manager_referral": "
 def demo(
     size: Annotated[str, typer.Option(help="tiny | small | bank")] = "small",
     seed: Annotated[int, typer.Option(help="random seed")] = 7,
-    fresh: Annotated[bool, typer.Option(help="start from empty stores")] = True,
+    fresh: Annotated[bool | None, typer.Option(
+        "--fresh/--keep",
+        help="empty the stores first (default: only the embedded SQLite store is emptied; "
+             "a PostgreSQL database is never emptied unless --fresh is given)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON document")] = False,
 ) -> None:
     """演示 — generate a synthetic bank, load it, and summarise the book."""
     started = time.perf_counter()
     settings = get_settings()
     home = settings.ensure_home()
-    if fresh:
+    embedded = settings.database_url.startswith("sqlite")
+    if fresh or (fresh is None and embedded):
         _reset_stores(settings.database_url, settings.analytic_path)
     dest = home / "datasets" / f"{size}-{seed}"
     if dest.exists():
