@@ -94,9 +94,13 @@ def birthplace(home: np.ndarray, birth_year: np.ndarray, pick: np.ndarray) -> np
     ok = (pos < len(codes)) & (codes[np.minimum(pos, len(codes) - 1)] == out)
     ok &= valid[np.minimum(pos, len(codes) - 1), year]
     city_of_code = np.array([c[:4] for c in codes])
-    for i in np.flatnonzero(~ok):
-        pool = np.flatnonzero(valid[:, year[i]] & (city_of_code == out[i][:4]))
+    bad = np.flatnonzero(~ok)
+    city = np.array([c[:4] for c in out[bad]])
+    # One pool per (city, birth year), not per person: thousands of people share each.
+    for key in set(zip(city, year[bad], strict=True)):
+        rows = bad[(city == key[0]) & (year[bad] == key[1])]
+        pool = np.flatnonzero(valid[:, key[1]] & (city_of_code == key[0]))
         if len(pool) == 0:
-            pool = np.flatnonzero(valid[:, year[i]])
-        out[i] = codes[pool[int(pick[i] * len(pool))]]
+            pool = np.flatnonzero(valid[:, key[1]])
+        out[rows] = codes[pool[(np.asarray(pick)[rows] * len(pool)).astype(np.int64)]]
     return out

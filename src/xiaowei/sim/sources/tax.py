@@ -16,6 +16,7 @@ from xiaowei.sim.sources.context import Chunk
 
 OUTSIDERS = 200_000  # firms outside the bank's population that buy from its customers
 OUTSIDER_BASE = 30_000_000
+BUYER_SLOTS = 4
 
 
 def outside_firms(seed: int, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -88,8 +89,11 @@ def invoices(c: Chunk) -> None:
     amount = np.round(month_sales / np.repeat(reps, reps) * rng.exponential(1.0, n), 2)
     # Buyer: the anchor for suppliers in a chain; ring members invoice each other in circles.
     anchor = p["anchor_idx"][seller]
-    other = rng.integers(0, p.n_parties, n)
-    outsider = rng.random(n) < 0.45
+    # Firms sell to a few repeat customers, not to the whole province: each seller has four
+    # buyer slots, fixed by hashing, that are either other parties or outside firms.
+    slot = seller * BUYER_SLOTS + rng.integers(0, BUYER_SLOTS, n)
+    other = hashing.integers(c.seed, "buyer", slot, p.n_parties)
+    outsider = hashing.uniform(c.seed, "buyer-outside", slot) < 0.45
     buyer = np.where((anchor >= 0) & (rng.random(n) < 0.5), anchor, other)
     ring_peer = p["ring_id"][seller] * RING_BLOCK + 8 + rng.integers(0, 3, n)
     buyer = np.where(ring & (rng.random(n) < 0.7), ring_peer, buyer)
@@ -97,7 +101,8 @@ def invoices(c: Chunk) -> None:
     ub, inv = np.unique(buyer, return_inverse=True)
     bp = build(c.seed, ub, p.n_parties)
     b_uscc, b_name = bp["uscc"][inv], bp["name"][inv]
-    ext_uscc, ext_name = outside_firms(c.seed, rng.integers(0, OUTSIDERS, n))
+    ext_uscc, ext_name = outside_firms(c.seed, hashing.integers(c.seed, "outsider", slot,
+                                                                OUTSIDERS))
     b_uscc = np.where(outsider | (b_uscc == ""), ext_uscc, b_uscc)
     b_name = np.where(outsider | (bp["uscc"][inv] == ""), ext_name, b_name)
     day = month_start(month) + rng.integers(0, 28, n).astype("timedelta64[D]")
