@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from xiaowei import __version__
-from xiaowei.sim import activity, arrow, behaviour, book_tables, lending
+from xiaowei.sim import activity, arrow, behaviour, book_tables, hashing, lending
 from xiaowei.sim.population import NEVER, Parties, build
 from xiaowei.sim.sizes import SimSize, get_size
 from xiaowei.sim.sources import bureau, core_banking, courts, registry, tax, utilities
@@ -74,17 +74,15 @@ def generate(size: str | SimSize, seed: int, out: Path, progress: Progress | Non
 
 
 def _chunk(seed: int, number: int, p: Parties, staff: Staff, emit: Emit) -> None:
-    c = Chunk(seed, number, p, np.empty(0), emit)
-    c.level = activity.level(p, c.rng("activity"))
+    c = Chunk(seed, number, p, activity.level(p, hashing.stream(seed, "activity", number)),
+              emit)
     manager_of = manager_for(seed, staff, p["region_code"], p["idx"])
     # Half of the rings work through a colluding manager.
-    from xiaowei.sim import hashing  # local: only the ring override needs it
-
     colluding_ring = p["ring_member"] & (hashing.uniform(seed, "ring-colluder", p["ring_id"])
                                          < 0.5)
     pick = hashing.integers(seed, "ring-manager", p["ring_id"], len(staff.colluders))
     manager_of = np.where(colluding_ring, staff.colluders[pick], manager_of)
-    book = lending.simulate(seed, number, p, staff, manager_of, c.rng("lending"))
+    book = lending.simulate(seed, p, staff, manager_of, c.rng("lending"))
     _write_truth(c, manager_of, staff)
     book_tables.write(c, book, staff)
     registry.companies(seed, number, p, c.rng("registry"), emit)
@@ -104,7 +102,10 @@ def _chunk(seed: int, number: int, p: Parties, staff: Staff, emit: Emit) -> None
 
 def _write_truth(c: Chunk, manager_of: np.ndarray, staff: Staff) -> None:
     p = c.parties
-    never = lambda a: np.where(a >= NEVER, -1, a)  # noqa: E731 — months or -1 for "never"
+
+    def never(months: np.ndarray) -> np.ndarray:
+        return np.where(months >= NEVER, -1, months)  # -1 stands for "never" in the files
+
     c.emit.truth("parties", arrow.table(
         party_idx=p["idx"], party_type=p["party_type"], name=p["name"], uscc=p["uscc"],
         key_person_id=p["id_number"], key_person_name=p["person_name"],

@@ -104,7 +104,7 @@ def _expert_view(p: Parties, pos: np.ndarray, month: np.ndarray, manager_bad: np
     return np.where(manager_bad, view - 0.6, view)  # a colluding manager dresses the file
 
 
-def simulate(seed: int, chunk: int, p: Parties, staff: Staff, manager_of: np.ndarray,
+def simulate(seed: int, p: Parties, staff: Staff, manager_of: np.ndarray,
              rng: np.random.Generator) -> Book:
     rounds = [_first_applications(seed, p, rng)]
     apps: list[dict[str, np.ndarray]] = []
