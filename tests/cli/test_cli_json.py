@@ -98,3 +98,11 @@ def test_demo_prints_a_readable_summary(home: Path) -> None:
     assert res.exit_code == 0, res.output
     for words in ("批准率 approval rate", "人均管户", "逾期分布", "数据源"):
         assert words in res.stdout
+
+
+def test_demo_money_is_exact(home: Path) -> None:
+    """Sums of money come back to the fen, never with float residue (SQLite keeps floats)."""
+    doc = json.loads(runner.invoke(app, ["demo", "--size", "tiny", "--json"]).stdout)
+    for key in ("principal_granted", "outstanding_principal"):
+        whole, _, cents = doc["loans"][key].partition(".")
+        assert whole.isdigit() and len(cents) == 2, doc["loans"][key]

@@ -31,10 +31,12 @@ def summarise(engine: Engine, analytic: AnalyticStore, as_of: dt.date) -> dict[s
         # Grouped by month in Python: date functions differ between SQLite and PostgreSQL.
         months = con.execute(text("SELECT applied_at FROM application")).scalars().all()
         loans = pairs("SELECT status, COUNT(*) FROM loan GROUP BY status")
-        principal = one("SELECT COALESCE(SUM(principal), 0) FROM loan") or Decimal(0)
-        outstanding = one(
-            "SELECT COALESCE(SUM(r.principal_due), 0) FROM repayment r JOIN loan l "
-            "ON l.loan_id = r.loan_id WHERE r.paid_on IS NULL") or Decimal(0)
+        # Sums in integer fen: SQLite keeps NUMERIC as a float, so SUM would drift.
+        principal = _yuan(one("SELECT COALESCE(SUM(CAST(ROUND(principal * 100) AS BIGINT)), 0) "
+                              "FROM loan"))
+        outstanding = _yuan(one(
+            "SELECT COALESCE(SUM(CAST(ROUND(principal_due * 100) AS BIGINT)), 0) "
+            "FROM repayment WHERE paid_on IS NULL"))
         oldest_unpaid = con.execute(text(
             "SELECT loan_id, MIN(due_date) FROM repayment WHERE paid_on IS NULL "
             "AND due_date <= :d GROUP BY loan_id"), {"d": as_of}).all()
@@ -76,6 +78,10 @@ def summarise(engine: Engine, analytic: AnalyticStore, as_of: dt.date) -> dict[s
         "sources": sources,
         "quarantined": quarantine,
     }
+
+
+def _yuan(fen: Any) -> Decimal:
+    return Decimal(int(fen)).scaleb(-2)
 
 
 def _as_date(value: Any) -> dt.date:
