@@ -20,16 +20,14 @@ from xiaowei.cli.output import err, out, print_json
 from xiaowei.cli.sim_cmd import run_sim
 from xiaowei.config import get_settings
 from xiaowei.data.summary import summarise
+from xiaowei.entities.lending import Channel, LoanStatus
+from xiaowei.entities.party import PartyType
 from xiaowei.store.analytic import AnalyticStore
 from xiaowei.store.database import make_engine
 
-PARTY_LABELS = {"enterprise": "小微企业", "individual_business": "个体工商户",
-                "business_owner": "个人经营者"}
-STATUS_LABELS = {"approved": "批准", "rejected": "拒绝", "in_review": "审批中",
-                 "submitted": "已提交", "active": "正常还款", "overdue": "逾期",
-                 "settled": "已结清"}
-CHANNEL_LABELS = {"walk_in": "到店", "online": "线上", "manager_referral": "客户经理推荐",
-                  "supply_chain": "供应链核心企业", "renewal": "续贷"}
+PARTY_LABELS = {t.value: t.zh for t in PartyType}
+STATUS_LABELS = {s.value: s.zh for s in LoanStatus}
+CHANNEL_LABELS = {c.value: c.zh for c in Channel}
 
 
 def demo(

@@ -16,7 +16,6 @@ from typing import Any
 
 import pyarrow as pa
 
-from xiaowei.entities.errors import InvalidIdentifier
 from xiaowei.entities.identifiers import validate_phone, validate_resident_id, validate_uscc
 from xiaowei.entities.masking import mask_id_number, mask_name, mask_phone
 from xiaowei.security.pii import blind_index
@@ -106,6 +105,3 @@ def check_application(row: dict[str, Any]) -> tuple[str, str] | None:
         return "term_months", f"term must be 1–120 months, got {row['term_months']}"
     return None
 
-
-def identifier_problem(err: InvalidIdentifier) -> tuple[str, str]:
-    return err.field, str(err)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from xiaowei.entities.lending import Channel, ProductIntent, RepaymentMethod
 from xiaowei.sim import hashing
 from xiaowei.sim.calendar import (
     APPLICATION_FIRST_MONTH,
@@ -24,10 +25,12 @@ from xiaowei.sim.calendar import (
 from xiaowei.sim.population import HAZARD_INTERCEPT, NEVER, Parties
 from xiaowei.sim.staff import Staff
 
-CHANNELS = np.array(["walk_in", "online", "manager_referral", "supply_chain", "renewal"])
-PRODUCTS = np.array(["working_capital", "tax_loan", "invoice_loan", "mortgage_backed",
-                     "guaranteed", "supply_chain_finance", "credit_line"])
-METHODS = np.array(["interest_only_bullet", "equal_instalment", "equal_principal", "revolving"])
+# Codes come from the domain types; the simulator indexes them by position.
+CHANNELS = np.array([c.value for c in Channel])
+PRODUCTS = np.array([p.value for p in ProductIntent])
+METHODS = np.array([m.value for m in (RepaymentMethod.INTEREST_ONLY_BULLET,
+                                      RepaymentMethod.EQUAL_INSTALMENT,
+                                      RepaymentMethod.EQUAL_PRINCIPAL, RepaymentMethod.REVOLVING)])
 APPLY_SHARE = np.array([0.34, 0.28, 0.22])  # by party type, over the 24-month window
 APPROVAL_CUT = HAZARD_INTERCEPT + 0.35  # expert's seen log-odds above this → reject
 FRAUD_DEFAULT_SHARE = 0.75
