@@ -102,7 +102,7 @@ def import_tables(analytic: AnalyticStore, files: dict[str, Path], schema: str,
             target = f"{quote_identifier(schema, 'schema')}.{quote_identifier(name, 'table')}"
             con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM read_parquet(?)",
                         [str(path)])
-            row = con.execute(f"SELECT COUNT(*) FROM {target}").fetchone()
+            row = con.execute(f"SELECT COUNT(*) FROM {target}").fetchall()[0]
             counts[name] = int(row[0]) if row else 0
             progress(i, len(files))
         con.commit()

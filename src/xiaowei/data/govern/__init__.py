@@ -1,0 +1,1 @@
+"""Data governance: standardise, resolve and relate the raw sources (DESIGN.md §3)."""
