@@ -1,6 +1,7 @@
 # xiaowei — two commands on a fresh machine: `make demo` and `make test`.
 # Each creates .venv and installs what it needs; `make test` also installs and starts a
-# throwaway PostgreSQL cluster (Debian's server binaries) so the store tests run on it.
+# throwaway PostgreSQL cluster (Debian's server binaries) so the store tests run on it, and
+# a Java runtime (Debian's default-jre-headless) for the Spark tests.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -35,8 +36,10 @@ pg-start:
 pg-stop:
 	bash scripts/pg_test_cluster.sh stop
 
+# The Spark tests need Java: ensure_java.sh installs Debian's JRE when it is missing.
 # pytest exits 5 when it collected no tests: for this suite that means something is broken.
 test: $(VENV)/.dev lint pg-start
+	JAVA_HOME="$$(bash scripts/ensure_java.sh)" \
 	XIAOWEI_TEST_PG_URL="$$(bash scripts/pg_test_cluster.sh url)" $(BIN)/pytest -q; \
 	rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 

@@ -1,0 +1,170 @@
+"""The long tag table every runtime returns, its canonical value text and its fingerprint.
+
+Layout: one row per (entity_id, tag) with ``as_of``, one typed column per tag type
+(``value_int`` BIGINT, ``value_float`` DOUBLE, ``value_decimal`` DECIMAL(38,10), ``value_bool``,
+``value_string``, ``value_date``; exactly one is set, or none for a NULL value) and
+``value_text``, the canonical text.
+
+Why one column per type: a strategy filters and aggregates tags by value (``risk_score > 0.7``),
+which needs real types, not text; a union or struct type does not exist in the same form on
+DuckDB, Spark and Arrow, whereas plain nullable columns do, and in a column store the five empty
+columns of each row cost almost nothing. Why ``value_text``: history compares values to decide
+whether a tag changed and change events show them to people, and the fingerprint must be equal
+across engines — so canonical text is produced by *one* function (DuckDB SQL below, run on the
+Spark result too): floats to 12 significant digits, decimals at the tag's scale, ISO dates,
+``true``/``false``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from xiaowei.engine.tags.catalogue import DefinedTag
+
+Progress = Callable[[str, int, int], None]  # tag just finished, tags done, tags in total
+
+VALUE_COLUMNS: dict[str, tuple[str, str, pa.DataType]] = {
+    "int": ("value_int", "BIGINT", pa.int64()),
+    "float": ("value_float", "DOUBLE", pa.float64()),
+    "decimal": ("value_decimal", "DECIMAL(38, 10)", pa.decimal128(38, 10)),
+    "bool": ("value_bool", "BOOLEAN", pa.bool_()),
+    "string": ("value_string", "VARCHAR", pa.string()),
+    "date": ("value_date", "DATE", pa.date32()),
+}
+SCHEMA = pa.schema(
+    [
+        ("entity_id", pa.string()),
+        ("tag", pa.string()),
+        ("as_of", pa.date32()),
+        *[(name, arrow) for name, _, arrow in VALUE_COLUMNS.values()],
+        ("value_text", pa.string()),
+    ]
+)
+FLOAT_DIGITS = 12
+NULL_TEXT = "\\N"
+
+
+class TagRunError(RuntimeError):
+    """A tag's SQL ran but broke the tag contract (e.g. two values for one entity)."""
+
+
+def configure_duckdb(con: duckdb.DuckDBPyConnection) -> None:
+    """Make DuckDB's arithmetic agree with Spark's: division by zero is NULL, not inf/error."""
+    con.execute("SET ieee_floating_point_ops = false")
+    con.execute("SET error_on_division_by_zero = false")
+
+
+def columns_ddl() -> str:
+    """Column list of the long table, for CREATE TABLE."""
+    typed = ", ".join(f"{name} {sql}" for name, sql, _ in VALUE_COLUMNS.values())
+    keys = "entity_id VARCHAR NOT NULL, tag VARCHAR NOT NULL, as_of DATE"
+    return f"{keys}, {typed}, value_text VARCHAR"
+
+
+def canonical_sql(tag: DefinedTag, value: str) -> str:
+    """DuckDB expression turning the typed ``value`` column into canonical text."""
+    kind = tag.definition.type
+    if kind == "float":
+        return f"printf('%.{FLOAT_DIGITS}g', {value} + 0.0)"  # + 0.0 folds -0.0 into 0
+    if kind == "decimal":
+        scale = int(tag.definition.decimal_scale)
+        return f"CAST(CAST({value} AS DECIMAL(38, {scale})) AS VARCHAR)"
+    if kind == "bool":
+        return f"CASE WHEN {value} THEN 'true' WHEN NOT {value} THEN 'false' END"
+    if kind == "date":
+        return f"strftime(CAST({value} AS DATE), '%Y-%m-%d')"
+    return f"CAST({value} AS VARCHAR)"
+
+
+def shape_sql(tag: DefinedTag, source: str) -> str:
+    """SELECT turning ``source`` (columns entity_id, value) into long-table rows.
+
+    ``source`` is engine-made SQL (a compiled tag in parentheses, or a registered Arrow name);
+    the tag name is a validated snake-case identifier, so it is safe as a string literal.
+    """
+    target = VALUE_COLUMNS[tag.definition.type][0]
+    typed = ", ".join(
+        f"CAST(r.value AS {sql}) AS {name}" if name == target else f"CAST(NULL AS {sql}) AS {name}"
+        for name, sql, _ in VALUE_COLUMNS.values()
+    )
+    return (
+        f"SELECT r.entity_id, '{tag.name}' AS tag, CAST($as_of AS DATE) AS as_of, {typed}, "
+        f"{canonical_sql(tag, 'r.value')} AS value_text FROM {source} AS r"
+    )
+
+
+@dataclass(frozen=True)
+class TagResult:
+    """All requested tags for the entities that have them, as of one date."""
+
+    as_of: dt.date
+    tags: tuple[str, ...]
+    table: pa.Table
+    fingerprint: str
+
+    def values(self, entity_id: str) -> dict[str, Any]:
+        """One entity's tags as Python values (Decimal, date, bool …)."""
+        rows = self.table.filter(pc.equal(self.table["entity_id"], entity_id)).to_pylist()
+        return {row["tag"]: typed_value(row) for row in rows}
+
+
+def typed_value(row: dict[str, Any]) -> Any:
+    """The one set typed column of a long-table row (None for a NULL value)."""
+    for name, _, _ in VALUE_COLUMNS.values():
+        if row.get(name) is not None:
+            return row[name]
+    return None
+
+
+def fingerprint(table: pa.Table, as_of: dt.date) -> str:
+    """sha256 over as_of and the rows sorted by (entity_id, tag), using canonical text only."""
+    digest = hashlib.sha256(f"as_of={as_of.isoformat()}\n".encode())
+    ordered = table.select(["entity_id", "tag", "value_text"]).sort_by(
+        [("entity_id", "ascending"), ("tag", "ascending")]
+    )
+    text = pc.fill_null(ordered["value_text"], NULL_TEXT)
+    lines = pc.binary_join_element_wise(ordered["entity_id"], ordered["tag"], text, "\x1f")
+    for chunk in lines.chunks:
+        if len(chunk):
+            digest.update(("\n".join(chunk.to_pylist()) + "\n").encode())
+    return digest.hexdigest()
+
+
+class LongTable:
+    """Collects shaped tag rows in one DuckDB connection and finishes them into a TagResult."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, name: str = "tag_result_long") -> None:
+        self._con = con
+        self._name = name
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({columns_ddl()})")
+
+    def add(self, tag: DefinedTag, source: str, params: dict[str, Any]) -> None:
+        """Insert ``tag``'s rows read from ``source`` (bound ``params`` include ``as_of``)."""
+        self._con.execute(f"INSERT INTO {self._name} {shape_sql(tag, source)}", params)
+
+    def finish(self, as_of: dt.date, tags: Sequence[str]) -> TagResult:
+        """Refuse duplicate (entity, tag) rows, then return the sorted table and fingerprint."""
+        dup = self._con.execute(
+            f"SELECT tag, entity_id, count(*) FROM {self._name} GROUP BY ALL "
+            "HAVING count(*) > 1 ORDER BY tag, entity_id LIMIT 1"
+        ).fetchone()
+        if dup is not None:
+            raise TagRunError(
+                f"tag {dup[0]!r} returned {dup[2]} rows for entity {dup[1]!r}; "
+                "a tag has at most one value per entity"
+            )
+        table = (
+            self._con.sql(f"SELECT * FROM {self._name} ORDER BY entity_id, tag")
+            .to_arrow_table()
+            .cast(SCHEMA)
+        )
+        self._con.execute(f"DROP TABLE {self._name}")
+        return TagResult(as_of, tuple(tags), table, fingerprint(table, as_of))

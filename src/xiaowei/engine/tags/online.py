@@ -1,0 +1,186 @@
+"""Online tags: one entity's tags as of a date in milliseconds, or its latest stored values.
+
+Why the same rewritten SQL with an entity filter: "one definition, two runtimes" means the
+online value must equal the batch value, so online does not get its own formulas — it runs the
+very point-in-time query of the batch, with ``key = :key__<table>`` added to every keyed table's
+CTE so that it touches only that entity's rows, and all tags in one UNION ALL statement (one
+round trip). Tags marked ``scope: population`` (ranks, peer shares) need everyone's rows: they
+run unfiltered and only their result is filtered, which is correct but slower. Tables are
+copied into DuckDB sorted by entity key, so each filter prunes to a row group or two.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from sqlglot import exp
+
+from xiaowei.engine.tags.batch import (
+    Sources,
+    check_as_of,
+    parquet_paths,
+    required_columns,
+    tables_needed,
+)
+from xiaowei.engine.tags.catalogue import Catalogue, DefinedTag
+from xiaowei.engine.tags.history import TagHistory
+from xiaowei.engine.tags.layout import (
+    SCHEMA,
+    TagResult,
+    TagRunError,
+    configure_duckdb,
+    fingerprint,
+    shape_sql,
+)
+from xiaowei.engine.tags.sql import (
+    RESERVED_PREFIX,
+    TableRead,
+    key_parameter,
+    point_in_time,
+    render,
+)
+from xiaowei.store.analytic import quote_identifier
+
+_INTEGER_TYPES = {
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+}
+
+
+class OnlineTags:
+    """Single-entity tag computation over in-process copies of the governed tables.
+
+    One runner serves one entity kind (``entity``; optional when the catalogue has only one).
+    """
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        sources: Sources,
+        *,
+        entity: str | None = None,
+        tags: Iterable[str] | None = None,
+        history: TagHistory | None = None,
+    ) -> None:
+        if entity is None:
+            if len(catalogue.entities) != 1:
+                raise ValueError(f"name the entity: the catalogue has {sorted(catalogue.entities)}")
+            entity = next(iter(catalogue.entities))
+        if entity not in catalogue.entities:
+            raise KeyError(f"entity {entity!r} is not declared in the catalogue")
+        self.catalogue = catalogue
+        self.entity = entity
+        self.history = history
+        self._tags = [t for t in catalogue.select(tags) if t.definition.entity == entity]
+        self._con = duckdb.connect(":memory:")
+        configure_duckdb(self._con)
+        # One entity's rows are a few hundred: threads only add scheduling cost per call.
+        self._con.execute("SET threads = 1")
+        self._key_is_int: dict[str, bool] = {}
+        for name in tables_needed(catalogue, self._tags, sources):
+            self._load(name, parquet_paths(sources[name]))
+        self._keyed: dict[str, TableRead] = {}
+        self._sql = self._statement()
+
+    def _statement(self) -> str:
+        """One UNION ALL over all tags, sharing one filtered CTE per table.
+
+        Each entity-scoped tag's point-in-time CTEs are identical for the same table (same
+        as-of, same entity), so they are hoisted to the top and MATERIALIZED: the entity's rows
+        are read once per call, not once per tag. Population tags keep their own unfiltered
+        CTEs, which shadow the hoisted ones inside their branch.
+        """
+        hoisted: dict[str, exp.CTE] = {}
+        parts = []
+        for tag in self._tags:
+            reads = self._reads(tag)
+            query = point_in_time(tag.query, reads, tag.sql_type(), entity_filter=True)
+            if tag.definition.scope == "entity":
+                self._keyed.update({r.name: r for r in reads.values() if r.key is not None})
+                own = []
+                for cte in query.args["with_"].expressions:
+                    if cte.alias_or_name.startswith(RESERVED_PREFIX):
+                        cte.set("materialized", True)
+                        hoisted.setdefault(cte.alias_or_name, cte)
+                    else:
+                        own.append(cte)
+                query.set("with_", exp.With(expressions=own) if own else None)
+            source = "(" + render(query, "duckdb") + ")"
+            parts.append(f"({shape_sql(tag, source)})")
+        head = ", ".join(render(cte, "duckdb") for cte in hoisted.values())
+        return (f"WITH {head} " if head else "") + " UNION ALL ".join(parts)
+
+    def _reads(self, tag: DefinedTag) -> dict[str, TableRead]:
+        reads = self.catalogue.reads(tag)
+        if tag.definition.scope == "population":
+            reads = {n: TableRead(r.name, r.known_at, r.valid_from, None) for n, r in reads.items()}
+        return reads
+
+    def _load(self, name: str, paths: list[str]) -> None:
+        table = quote_identifier(name, "table")
+        relation = self._con.read_parquet(paths)
+        missing = required_columns(self.catalogue, name) - set(relation.columns)
+        if missing:
+            raise KeyError(f"table {name!r} lacks declared columns {sorted(missing)}")
+        keys = [self.catalogue.key_of(name, e) for e in self.catalogue.entities]
+        keys = [k for k in keys if k]
+        order = f" ORDER BY {quote_identifier(keys[0], 'column')}" if keys else ""
+        self._con.execute(
+            f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_parquet($p){order}",
+            {"p": paths},
+        )
+        types = dict(zip(relation.columns, (str(t) for t in relation.types), strict=True))
+        for key in keys:
+            self._key_is_int[f"{name}.{key}"] = types[key].upper() in _INTEGER_TYPES
+
+    def close(self) -> None:
+        self._con.close()
+
+    def _params(self, entity_id: str, as_of: dt.date) -> dict[str, Any]:
+        params: dict[str, Any] = {"as_of": as_of, "entity_id": str(entity_id)}
+        for name, read in self._keyed.items():
+            value: Any = str(entity_id)
+            if self._key_is_int[f"{name}.{read.key}"]:
+                try:
+                    value = int(entity_id)
+                except ValueError:
+                    raise ValueError(
+                        f"table {name!r} keys entities by integer, got {entity_id!r}"
+                    ) from None
+            params[key_parameter(read)] = value
+        return params
+
+    def compute(self, entity_id: str, as_of: dt.date) -> TagResult:
+        """All of this runner's tags for one entity as of ``as_of`` (same layout as batch)."""
+        as_of = check_as_of(as_of)
+        # fetchall, not the relation API: that would plan this long statement twice per call.
+        rows = self._con.execute(self._sql, self._params(entity_id, as_of)).fetchall()
+        columns = list(zip(*rows, strict=True)) if rows else [() for _ in SCHEMA]
+        arrays = [pa.array(col, type=f.type) for col, f in zip(columns, SCHEMA, strict=True)]
+        table = pa.Table.from_arrays(arrays, schema=SCHEMA).sort_by("tag")
+        names = table["tag"].to_pylist()
+        if len(names) != len(set(names)):
+            dup = next(n for n in names if names.count(n) > 1)
+            raise TagRunError(f"tag {dup!r} returned more than one row for entity {entity_id!r}")
+        return TagResult(as_of, tuple(t.name for t in self._tags), table, fingerprint(table, as_of))
+
+    def values(self, entity_id: str, as_of: dt.date) -> dict[str, Any]:
+        """``compute`` as a plain dict tag → Python value."""
+        return self.compute(entity_id, as_of).values(str(entity_id))
+
+    def latest(self, entity_id: str) -> dict[str, Any]:
+        """The entity's latest stored tag values (read from the history, no computation)."""
+        if self.history is None:
+            raise RuntimeError("OnlineTags was built without a history; pass history=")
+        return self.history.latest(str(entity_id))

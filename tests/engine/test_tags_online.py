@@ -1,0 +1,52 @@
+"""Online: one entity's tags equal the batch's for that entity, and latest reads the history."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow.compute as pc
+import pytest
+
+from xiaowei.engine.tags import OnlineTags, TagHistory, run_duckdb
+from xiaowei.engine.tags.layout import fingerprint
+
+DATES = (dt.date(2024, 1, 20), dt.date(2024, 3, 1))
+
+
+@pytest.fixture
+def online(catalogue, toy_sources):
+    runner = OnlineTags(catalogue, toy_sources)
+    yield runner
+    runner.close()
+
+
+@pytest.mark.parametrize("as_of", DATES)
+def test_online_equals_batch_for_every_entity(catalogue, toy_sources, online, as_of) -> None:
+    batch = run_duckdb(catalogue, toy_sources, as_of)
+    shops = [f"s{i:03d}" for i in range(40)]
+    for shop in shops:
+        alone = online.compute(shop, as_of)
+        rows = batch.table.filter(pc.equal(batch.table["entity_id"], shop))
+        assert alone.table.equals(rows.sort_by("tag")), shop
+        assert alone.fingerprint == fingerprint(rows, as_of)
+
+
+def test_population_tag_online_sees_the_other_entities(online) -> None:
+    ranks = {online.values(f"s{i:03d}", DATES[1])["amount_rank_in_region"] for i in range(0, 40, 3)}
+    assert ranks == set(range(1, 15))  # all of region east, ranked against each other
+
+
+def test_unknown_or_hostile_entity_ids_find_nothing(online) -> None:
+    assert online.values("s999", DATES[1]) == {}
+    assert online.values("s001' OR '1'='1", DATES[1]) == {}
+
+
+def test_latest_reads_the_history(catalogue, toy_sources) -> None:
+    history = TagHistory()
+    for as_of in DATES:
+        history.apply(run_duckdb(catalogue, toy_sources, as_of))
+    runner = OnlineTags(catalogue, toy_sources, history=history)
+    assert runner.latest("s001") == runner.values("s001", DATES[1])
+    assert runner.latest("nobody") == {}
+    with pytest.raises(RuntimeError, match="without a history"):
+        OnlineTags(catalogue, toy_sources).latest("s001")
