@@ -21,6 +21,7 @@ import numpy as np
 
 from xiaowei import __version__
 from xiaowei.sim import activity, arrow, behaviour, book_tables, hashing, lending
+from xiaowei.sim.calendar import SIM_END
 from xiaowei.sim.population import NEVER, Parties, build
 from xiaowei.sim.sizes import SimSize, get_size
 from xiaowei.sim.sources import bureau, core_banking, courts, registry, tax, utilities
@@ -68,7 +69,7 @@ def generate(size: str | SimSize, seed: int, out: Path, progress: Progress | Non
             progress(number + 1, n_chunks)
     manifest = writer.close({"generator": f"xiaowei.sim v{GENERATOR_VERSION}",
                              "xiaowei": __version__, "size": sz.name, "seed": seed,
-                             "parties": sz.parties})
+                             "parties": sz.parties, "as_of": str(SIM_END)})
     return SimResult(out, sz.name, seed, manifest["fingerprint"], manifest["tables"],
                      time.perf_counter() - started)
 

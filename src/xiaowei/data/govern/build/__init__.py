@@ -1,0 +1,5 @@
+"""Raw sources → the governed tables that tags read (docs/governed.md)."""
+
+from xiaowei.data.govern.build.pipeline import GovernReport, govern
+
+__all__ = ["GovernReport", "govern"]

@@ -1,0 +1,1 @@
+"""Real public data brought through the same pipeline as the simulator's sources."""
