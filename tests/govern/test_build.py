@@ -57,7 +57,7 @@ def test_every_raw_row_is_linked_or_counted(governed) -> None:
 
 
 def test_units_and_dates_are_standardised(governed) -> None:
-    bank, store, _ = governed
+    _bank, store, _ = governed
     wan = _one(store, "SELECT COUNT(*) FROM raw.tax_filings WHERE unit = '万元'")
     assert wan > 0
     # A filing reported in 万元 comes out in yuan: no month of a firm is 10,000× smaller.
@@ -79,7 +79,7 @@ def test_known_at_is_never_before_the_business_date(governed) -> None:
 
 
 def test_parties_are_resolved_not_duplicated(governed) -> None:
-    bank, store, report = governed
+    bank, store, _report = governed
     # Registry duplicates in format variants collapse into one party each.
     firms = _one(store, "SELECT COUNT(DISTINCT uscc) FROM gov.party_profile WHERE uscc IS NOT NULL")
     assert firms == _one(store, "SELECT COUNT(*) FROM gov.party_profile WHERE uscc IS NOT NULL")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from xiaowei.cli import db_cmd, demo_cmd, load_cmd, sim_cmd
+from xiaowei.cli import db_cmd, demo_cmd, govern_cmd, load_cmd, sim_cmd, tags_cmd
 
 app = typer.Typer(
     name="xiaowei",
@@ -16,7 +16,9 @@ app = typer.Typer(
 app.command("sim")(sim_cmd.sim)
 app.command("load")(load_cmd.load)
 app.command("demo")(demo_cmd.demo)
+app.command("govern")(govern_cmd.govern_command)
 app.add_typer(db_cmd.app, name="db")
+app.add_typer(tags_cmd.app, name="tags")
 
 
 if __name__ == "__main__":
