@@ -15,11 +15,14 @@ from rich.panel import Panel
 from rich.table import Table
 
 from xiaowei.cli.charts import bar_table
+from xiaowei.cli.govern_cmd import render_govern, run_govern
 from xiaowei.cli.load_cmd import render_load, run_load
-from xiaowei.cli.output import err, out, print_json
+from xiaowei.cli.output import err, out, print_json, progress_bar
 from xiaowei.cli.sim_cmd import run_sim
 from xiaowei.config import get_settings
 from xiaowei.data.summary import summarise
+from xiaowei.data.tags.overview import tag_overview
+from xiaowei.data.tags.service import compute_all, data_as_of
 from xiaowei.entities.lending import Channel, LoanStatus
 from xiaowei.entities.party import PartyType
 from xiaowei.store.analytic import AnalyticStore
@@ -51,12 +54,21 @@ def demo(
         shutil.rmtree(dest)
     result = run_sim(size, seed, dest, quiet=as_json)
     report = run_load(dest)
+    governed = run_govern(dest)
     engine = make_engine(settings.database_url)
     try:
         with AnalyticStore(settings.analytic_path, read_only=False) as analytic:
             summary = summarise(engine, analytic, dt.date(2025, 12, 31))
+            with progress_bar() as bar:
+                task = bar.add_task("计算标签 computing tags", total=None)
+                tag_run, result = compute_all(
+                    analytic, data_as_of(analytic),
+                    progress=lambda _t, done, total: bar.update(task, completed=done,
+                                                                 total=total))
     finally:
         engine.dispose()
+    summary["governance"] = governed.to_json()
+    summary["tags"] = {**tag_run.to_json(), **tag_overview(result)}
     summary["fingerprint"] = result.fingerprint
     summary["seconds"] = round(time.perf_counter() - started, 1)
     summary["load"] = report.to_json()
@@ -64,7 +76,9 @@ def demo(
         print_json(summary)
         return
     render_load(report)
+    render_govern(governed)
     render_summary(summary)
+    render_tags(summary["tags"])
     err.print(f"数据在 data in {home} · 用时 took {summary['seconds']} s")
 
 
@@ -119,3 +133,23 @@ def render_summary(s: dict[str, Any]) -> None:
         bar_table("逾期分布 days-past-due buckets", loans["dpd_buckets"], "账龄", 24),
     ]))
     out.print(bar_table("数据源 source rows (analytic store)", s["sources"], "来源", 40))
+
+
+LIFECYCLE_ZH = {"prospect": "潜在客户", "new": "新客户", "renewal_due": "续贷窗口",
+                "mature": "成熟客户", "dormant": "沉睡客户", "churned": "流失客户"}
+RISK_CLASS_ZH = {"high": "高风险行业", "medium": "中风险行业", "low": "低风险行业"}
+
+
+def render_tags(t: dict[str, Any]) -> None:
+    out.print(f"[bold]标签 tags[/]: {t['tags']} tags × {t['parties']:,} parties = "
+              f"{t['values']:,} values as of {t['as_of']} in {t['seconds']} s "
+              f"(fingerprint {t['fingerprint'][:16]}…)")
+    out.print(Columns([
+        bar_table("生命周期 lifecycle stage", {LIFECYCLE_ZH.get(k, k): v
+                                              for k, v in t["lifecycle_stage"].items()},
+                  "阶段", 24),
+        bar_table("行业风险 industry risk class", {RISK_CLASS_ZH.get(k, k): v for k, v
+                                                  in t["industry_risk_class"].items()},
+                  "类别", 24),
+    ]))
+    out.print(bar_table("风险信号 parties with a warning signal", t["signals"], "信号", 40))
