@@ -161,3 +161,25 @@ def test_failure_mid_load_leaves_nothing(dataset_copy: Path, engine: Engine,
         load_dataset(dataset_copy, engine, analytic)
     for tbl in (t.LoadBatch, t.Branch, t.CustomerManager, t.Party, t.Application):
         assert _count(engine, tbl) == 0, tbl.__tablename__
+
+
+def test_malformed_source_rows_are_quarantined_with_reasons(dataset_copy: Path, engine: Engine,
+                                                            analytic: AnalyticStore) -> None:
+    """A raw row that breaks its source contract is kept aside, never silently dropped."""
+    path = dataset_copy / "raw" / "tax_filings.parquet"
+    table = pq.read_table(path)
+    rows = table.to_pylist()
+    rows[3]["unit"] = "美元"  # not a unit the tax bureau reports in
+    rows[7]["sales"] = -5.0  # negative sales
+    rows[9]["period"] = "2024-13"  # no such month
+    pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), path)
+    report = load_dataset(dataset_copy, engine, analytic)
+    tax = report.sources["tax_filings"]
+    assert tax["rows_in"] == table.num_rows == tax["accepted"] + tax["quarantined"]
+    assert tax["quarantined"] == 3
+    assert report.analytic_tables["tax_filings"] == table.num_rows - 3
+    kept = analytic.connection.execute(
+        "SELECT row_number, \"column\", reason FROM raw_quarantine.tax_filings "
+        "ORDER BY row_number").fetchall()
+    assert [(r[0], r[1]) for r in kept] == [(4, "unit"), (8, "sales"), (10, "period")]
+    assert all(r[2] for r in kept)

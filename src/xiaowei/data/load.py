@@ -2,8 +2,9 @@
 
 Order of work, and why:
 1. Check the whole folder (dataset.py) before writing anything.
-2. Source tables (raw/) and the bank's tables (bank/) go into DuckDB as they are, in one
-   DuckDB transaction: governance (a later step) cleans them there.
+2. Source tables (raw/) go into DuckDB through their contracts (malformed rows quarantined
+   with reasons, in = accepted + quarantined per source), the bank's tables (bank/) as they
+   are, all in one DuckDB transaction: governance (a later step) cleans them there.
 3. The bank's records go into the transactional store in one transaction, row-level dirt to
    quarantine with reasons; in = accepted + quarantined for every table.
 4. A load batch with the dataset's fingerprint makes the load idempotent: loading the same
@@ -31,9 +32,10 @@ from xiaowei.data.bank_records import (
     yuan,
 )
 from xiaowei.data.dataset import Dataset
+from xiaowei.data.raw_import import import_sources
 from xiaowei.entities.errors import InvalidIdentifier
 from xiaowei.store import tables as t
-from xiaowei.store.analytic import AnalyticStore, quote_identifier
+from xiaowei.store.analytic import AnalyticStore
 from xiaowei.store.database import transaction
 
 Progress = Callable[[str, int, int], None]
@@ -53,6 +55,7 @@ class LoadReport:
     fingerprint: str
     already_loaded: bool = False
     analytic_tables: dict[str, int] = field(default_factory=dict)
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)  # per raw source contract
     transactional: dict[str, TableCount] = field(default_factory=dict)
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
 
@@ -84,32 +87,12 @@ def load_dataset(root: Path | str, engine: Engine, analytic: AnalyticStore,
     raw_files = ds.raw_files()
     bank_files = {f"bank_{p.stem}": p for p in sorted((ds.root / "bank").glob("*.parquet"))}
     report = LoadReport(batch_id=uuid.uuid4().hex, fingerprint=ds.fingerprint)
-    report.analytic_tables = import_tables(analytic, {**raw_files, **bank_files}, "raw",
-                                           lambda i, n: step("analytic", i, n))
+    report.analytic_tables, sources = import_sources(
+        analytic.connection, {**raw_files, **bank_files}, "raw",
+        lambda i, n: step("analytic", i, n))
+    report.sources = {name: r.to_json() for name, r in sources.items()}
     _load_transactional(ds, bank, engine, report, step)
     return report
-
-
-def import_tables(analytic: AnalyticStore, files: dict[str, Path], schema: str,
-                  progress: Callable[[int, int], None]) -> dict[str, int]:
-    """Replace each table from its Parquet file, all in one DuckDB transaction."""
-    con = analytic.connection
-    counts: dict[str, int] = {}
-    con.begin()
-    try:
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(schema, 'schema')}")
-        for i, (name, path) in enumerate(sorted(files.items()), start=1):
-            target = f"{quote_identifier(schema, 'schema')}.{quote_identifier(name, 'table')}"
-            con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM read_parquet(?)",
-                        [str(path)])
-            row = con.execute(f"SELECT COUNT(*) FROM {target}").fetchall()[0]
-            counts[name] = int(row[0]) if row else 0
-            progress(i, len(files))
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
-    return counts
 
 
 def _load_transactional(ds: Dataset, bank: dict, engine: Engine, report: LoadReport,
