@@ -1,0 +1,114 @@
+"""The bank catalogue's tags on a governed simulated bank: batch, online, latest read.
+
+Builds (or reuses) a governed bank of the given size in a work folder, then measures, side
+by side in one run: all tags for all parties on DuckDB and on Spark (source rows per second,
+peak RSS of this process), one party's tags computed online, and one party's latest tags
+read from the history. Figures are printed; nothing is asserted.
+
+    python benchmarks/bench_tags_bank.py --size small --repeat 3 [--no-spark]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import time
+from pathlib import Path
+
+from xiaowei.data.govern.build import govern
+from xiaowei.data.load import load_dataset
+from xiaowei.data.tags.service import bank_catalogue, data_as_of, export_governed
+from xiaowei.engine.tags import OnlineTags, TagHistory, run_duckdb
+from xiaowei.sim import generate
+from xiaowei.store import migrate
+from xiaowei.store.analytic import AnalyticStore
+from xiaowei.store.database import make_engine
+
+
+def build(size: str, work: Path) -> Path:
+    store_path = work / "analytic.duckdb"
+    if store_path.exists():
+        return store_path
+    work.mkdir(parents=True, exist_ok=True)
+    t = time.perf_counter()
+    bank = generate(size, 7, work / "ds")
+    url = f"sqlite:///{work / 'x.db'}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    with AnalyticStore(store_path) as store:
+        load_dataset(bank.out, engine, store)
+        govern(bank.out, store)
+    engine.dispose()
+    print(f"built a governed '{size}' bank in {time.perf_counter() - t:.0f} s")
+    return store_path
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--size", default="small")
+    ap.add_argument("--work", type=Path, default=None)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-spark", action="store_true")
+    args = ap.parse_args()
+    work = args.work or Path("var") / f"bench-tags-{args.size}"
+    store_path = build(args.size, work)
+    cat = bank_catalogue()
+    with AnalyticStore(store_path) as store:
+        sources = export_governed(store, cat)
+        as_of = data_as_of(store)
+        source_rows = sum(store.row_count(t, "gov") for t in cat.tables)
+        parties = [r[0] for r in store.connection.execute(
+            "SELECT party_id FROM gov.party_profile ORDER BY party_id LIMIT 200").fetchall()]
+    print(f"{len(cat.tags)} tags over {source_rows:,} governed rows, as of {as_of}")
+    runs = []
+    for _ in range(args.repeat):
+        t = time.perf_counter()
+        result = run_duckdb(cat, sources, as_of)
+        runs.append(time.perf_counter() - t)
+    duck = statistics.median(runs)
+    print(f"duckdb batch   median {duck:7.2f} s  {source_rows / duck:12,.0f} source rows/s  "
+          f"{result.table.num_rows:,} values  peak RSS {_rss():,.0f} MB")
+    if not args.no_spark:
+        from xiaowei.engine.tags.spark import local_session, run_spark
+
+        t = time.perf_counter()
+        spark = local_session("bench-tags")
+        start = time.perf_counter() - t
+        sruns = []
+        for _ in range(args.repeat):
+            t = time.perf_counter()
+            sres = run_spark(cat, sources, as_of, spark=spark)
+            sruns.append(time.perf_counter() - t)
+        sp = statistics.median(sruns)
+        print(f"spark batch    median {sp:7.2f} s  {source_rows / sp:12,.0f} source rows/s  "
+              f"(+{start:.1f} s session start)  same fingerprint: "
+              f"{sres.fingerprint == result.fingerprint}  ratio spark/duckdb {sp / duck:.1f}×")
+    online = OnlineTags(cat, sources, entity="party")
+    times = []
+    for party in parties:
+        t = time.perf_counter()
+        online.values(party, as_of)
+        times.append((time.perf_counter() - t) * 1000)
+    online.close()
+    times.sort()
+    print(f"online compute median {statistics.median(times):7.1f} ms  p95 "
+          f"{times[int(len(times) * 0.95)]:.1f} ms  ({len(times)} parties, all tags)")
+    history = TagHistory(":memory:")
+    history.apply(result)
+    reads = []
+    for party in parties:
+        t = time.perf_counter()
+        history.latest(party)
+        reads.append((time.perf_counter() - t) * 1000)
+    reads.sort()
+    print(f"latest read    median {statistics.median(reads):7.3f} ms  p95 "
+          f"{reads[int(len(reads) * 0.95)]:.3f} ms")
+
+
+def _rss() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+if __name__ == "__main__":
+    main()
