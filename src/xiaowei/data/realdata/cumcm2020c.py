@@ -12,6 +12,7 @@ bank learns an e-invoice on its issue date. Dates come as 2017/8/4.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,8 +28,11 @@ class ContestFiles:
 
     @classmethod
     def find(cls, shared: Path | None = None) -> ContestFiles:
-        """The contest folder under ../shared/data (or the given shared folder)."""
+        """The contest folder under ../shared/data beside the repository (as CI lays it),
+        or under $XIAOWEI_SHARED, or the given shared folder."""
+        env = os.environ.get("XIAOWEI_SHARED")
         candidates = [shared] if shared else [
+            *([Path(env)] if env else []),
             Path(__file__).resolve().parents[4] / ".." / "shared",
             Path.cwd() / ".." / "shared"]
         for base in candidates:
