@@ -15,7 +15,12 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from xiaowei.data.sources import ParquetConnector, SourceLoadReport, packaged_contracts
+from xiaowei.data.sources import (
+    ParquetConnector,
+    SourceContract,
+    SourceLoadReport,
+    packaged_contracts,
+)
 from xiaowei.store.analytic import quote_identifier
 
 QUARANTINE_SCHEMA = "raw_quarantine"
@@ -50,9 +55,9 @@ def import_sources(con: duckdb.DuckDBPyConnection, files: dict[str, Path], schem
     return counts, reports
 
 
-def _through_contract(con: duckdb.DuckDBPyConnection, name: str, path: Path, contract: object,
-                      target: str) -> SourceLoadReport:
-    connector = ParquetConnector(name, contract, path)  # type: ignore[arg-type]
+def _through_contract(con: duckdb.DuckDBPyConnection, name: str, path: Path,
+                      contract: SourceContract, target: str) -> SourceLoadReport:
+    connector = ParquetConnector(name, contract, path)
     report = SourceLoadReport(source=name, mode="bulk")
     quarantine = f"{QUARANTINE_SCHEMA}.{quote_identifier(name, 'table')}"
     first = True
