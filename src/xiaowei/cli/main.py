@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from xiaowei.cli import db_cmd, demo_cmd, govern_cmd, load_cmd, sim_cmd, tags_cmd
+from xiaowei.cli import db_cmd, demo_cmd, govern_cmd, load_cmd, quality_cmd, sim_cmd, tags_cmd
 
 app = typer.Typer(
     name="xiaowei",
@@ -19,6 +19,7 @@ app.command("demo")(demo_cmd.demo)
 app.command("govern")(govern_cmd.govern_command)
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(tags_cmd.app, name="tags")
+app.add_typer(quality_cmd.app, name="quality")
 
 
 if __name__ == "__main__":
