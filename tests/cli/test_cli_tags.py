@@ -73,3 +73,18 @@ def test_tags_compute_rejects_a_bad_date(governed_home: Path) -> None:
     res = runner.invoke(app, ["tags", "compute", "--as-of", "31/12/2025"])
     assert res.exit_code == 2
     assert "--as-of must be a date like 2025-12-31" in res.stderr
+
+
+def test_tags_changes_between_two_runs(governed_home: Path) -> None:
+    """Two as-of runs a month apart: the history reports what changed in between."""
+    for day in ("2025-11-30", "2025-12-31"):
+        res = runner.invoke(app, ["tags", "compute", "--as-of", day, "--json"])
+        assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["tags", "changes", "--since", "2025-12-01", "--until",
+                              "2025-12-31", "--tag", "years_in_business", "--json"])
+    assert res.exit_code == 0, res.output
+    events = json.loads(res.stdout)["changes"]
+    assert events and all(e["tag"] == "years_in_business" and e["on"] == "2025-12-31"
+                          for e in events)
+    changed = [e for e in events if e["kind"] == "changed"]
+    assert changed and all(float(e["new"]) > float(e["old"]) for e in changed)

@@ -111,3 +111,35 @@ def _fmt(value: object) -> str:
     if isinstance(value, float):
         return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
     return str(value)
+
+
+@app.command()
+def changes(since: Annotated[str, typer.Option("--since", help="YYYY-MM-DD")],
+            until: Annotated[str | None, typer.Option(
+                "--until", help="YYYY-MM-DD; default: the latest date of the loaded data")] = None,
+            tag: Annotated[list[str] | None, typer.Option("--tag", help="only these tags")] = None,
+            limit: Annotated[int, typer.Option(help="rows to print (all with --json)")] = 50,
+            as_json: JsonFlag = False) -> None:
+    """标签变动 — 'tag T of party P changed from a to b on D', from the stored history."""
+    from xiaowei.data.tags.service import HISTORY_SCHEMA
+    from xiaowei.engine.tags import TagHistory
+
+    with AnalyticStore(get_settings().analytic_path) as analytic:
+        start = _date(since, analytic)
+        end = _date(until, analytic)
+        if start > end:
+            fail(f"--since {start} is after --until {end}")
+        history = TagHistory(analytic.connection, schema=HISTORY_SCHEMA)
+        events = history.changes(start, end, tag)
+    if as_json:
+        print_json({"since": start.isoformat(), "until": end.isoformat(),
+                    "changes": [{"party_id": e.entity_id, "tag": e.tag,
+                                 "on": e.on.isoformat(), "old": e.old, "new": e.new,
+                                 "kind": e.kind} for e in events]})
+        return
+    table = Table(title=f"标签变动 tag changes {start} … {end}: {len(events):,}")
+    for col in ("日期 on", "客户 party", "标签 tag", "原值 old", "新值 new"):
+        table.add_column(col)
+    for e in events[:limit]:
+        table.add_row(e.on.isoformat(), e.entity_id, e.tag, e.old or "—", e.new or "—")
+    out.print(table)

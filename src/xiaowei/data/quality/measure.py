@@ -49,7 +49,13 @@ def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
 
 
 def report_as_of(con: duckdb.DuckDBPyConnection) -> dt.date:
-    """The dataset's as-of: the last day a governed party became known, else today."""
+    """The dataset's as-of as governance recorded it, else the last day a governed party
+    became known, else today."""
+    from xiaowei.data.govern.build import governed_as_of
+
+    recorded = governed_as_of(con)
+    if recorded is not None:
+        return recorded
     if "party_profile" in _tables(con, "gov"):
         latest = con.execute("SELECT max(known_at) FROM gov.party_profile").fetchall()[0][0]
         if latest is not None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from xiaowei.data.govern.build import governed_as_of
 from xiaowei.engine.tags import Catalogue, OnlineTags, TagHistory, TagResult, load_catalogue
 from xiaowei.engine.tags import run_duckdb as _run_duckdb
 from xiaowei.store.analytic import AnalyticStore
@@ -43,14 +44,11 @@ def export_governed(analytic: AnalyticStore, catalogue: Catalogue) -> dict[str, 
 
 
 def data_as_of(analytic: AnalyticStore) -> dt.date:
-    """The latest date of the loaded data: the last day anything governed became known."""
-    row = analytic.connection.execute(
-        "SELECT MAX(known_at) FROM gov.party_profile").fetchall()
-    if not row or row[0][0] is None:
+    """The latest date of the loaded data: the as-of of the dataset that was governed."""
+    day = governed_as_of(analytic.connection)
+    if day is None:
         raise LookupError("no governed data: run `xiaowei govern DIR` first")
-    latest = analytic.connection.execute(
-        "SELECT MAX(known_at) FROM gov.relation_metric").fetchall()[0][0]
-    return latest or row[0][0]
+    return day
 
 
 @dataclass(frozen=True)

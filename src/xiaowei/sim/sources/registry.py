@@ -46,7 +46,9 @@ def companies(seed: int, chunk: int, p: Parties, rng: np.random.Generator, emit:
         industry_code=industry, phone=(p["phone"][f], missing_phone),
         status=np.where(p["default_m"][f] < HISTORY_MONTHS - 6, np.where(
             rng.random(n) < 0.15, "吊销", "存续"), "存续"),
-        received_at=dirt.late_received(np.full(n, SIM_END), rng, (0, 1), 0.0)))
+        # The bank's registry feed starts with the history; later firms arrive on founding.
+        received_at=dirt.late_received(np.maximum(est_day[rows], month_start(0)), rng,
+                                       (1, 15))))
     emit.link("registry_companies", keys, p["idx"][f])
 
 

@@ -81,6 +81,8 @@ def govern(folder: Path | str, analytic: AnalyticStore, progress: Progress | Non
         report.seconds["facts"] = round(time.perf_counter() - clock, 2)
         clock = time.perf_counter()
         write_relation_metrics(con, ds.root, as_of)
+        con.execute("CREATE OR REPLACE TABLE gov.meta AS SELECT 'as_of' AS key, "
+                    "CAST(? AS VARCHAR) AS value", [as_of.isoformat()])
         report.seconds["relations"] = round(time.perf_counter() - clock, 2)
         con.commit()
     except BaseException:
@@ -93,6 +95,16 @@ def govern(folder: Path | str, analytic: AnalyticStore, progress: Progress | Non
         report.unlinked[table] = _count(con, f"raw.{raw}") - report.tables[table]
     report.parties = report.tables["party_profile"]
     return report
+
+
+def governed_as_of(con) -> dt.date | None:
+    """The as-of date of the dataset the governed tables were built from (None: not built)."""
+    exists = con.execute("SELECT COUNT(*) FROM duckdb_tables() WHERE schema_name = 'gov' "
+                         "AND table_name = 'meta'").fetchall()[0][0]
+    if not exists:
+        return None
+    rows = con.execute("SELECT value FROM gov.meta WHERE key = 'as_of'").fetchall()
+    return dt.date.fromisoformat(rows[0][0]) if rows else None
 
 
 def _count(con, table: str) -> int:
