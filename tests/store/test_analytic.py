@@ -138,3 +138,20 @@ def test_file_store_defaults_to_settings_and_persists(xiaowei_home: Path, tmp_pa
     assert (xiaowei_home / "analytic.duckdb").exists()
     with AnalyticStore(xiaowei_home / "analytic.duckdb", read_only=True) as store:
         assert store.row_count("facts") == 3
+
+
+def test_memory_limit_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                           ) -> None:
+    """DuckDB must not take 80% of a shared machine: the limit is set, and spills go to disk."""
+    monkeypatch.setenv("XIAOWEI_ANALYTIC_MEMORY", "512MB")
+    with AnalyticStore(tmp_path / "a.duckdb") as store:
+        limit = store.query("SELECT current_setting('memory_limit')")[0][0]
+        spill = store.query("SELECT current_setting('temp_directory')")[0][0]
+    assert limit.replace(" ", "").upper() in {"512.0MB", "488.2MIB", "512MB", "488.2MB"}
+    assert spill.endswith("duckdb-spill")
+
+
+def test_memory_limit_refuses_nonsense(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XIAOWEI_ANALYTIC_MEMORY", "lots")
+    with pytest.raises(ValueError, match="XIAOWEI_ANALYTIC_MEMORY must look like 4GB"):
+        AnalyticStore(tmp_path / "a.duckdb")

@@ -8,6 +8,7 @@ other value (file paths included) travels as a bound parameter.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +25,14 @@ MAX_IDENTIFIER = 63  # PostgreSQL's limit, kept so names survive a move to other
 MEMORY = ":memory:"
 
 ParquetSource = str | Path | Sequence[str | Path]
+
+
+def memory_limit() -> str:
+    """DuckDB's memory limit for the analytic store: $XIAOWEI_ANALYTIC_MEMORY or 4GB."""
+    value = os.environ.get("XIAOWEI_ANALYTIC_MEMORY", "4GB").strip()
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value, re.IGNORECASE):
+        raise ValueError(f"XIAOWEI_ANALYTIC_MEMORY must look like 4GB or 512MB, got {value!r}")
+    return value
 
 
 def quote_identifier(name: str, what: str = "identifier") -> str:
@@ -56,6 +65,12 @@ class AnalyticStore:
         if isinstance(self.path, Path) and not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._connection = duckdb.connect(str(self.path), read_only=read_only)
+        # DuckDB would take 80% of the machine by default; a bank's batch must share it.
+        # Over the limit it spills to a folder next to the database instead of growing.
+        self._connection.execute("SET memory_limit = ?", [memory_limit()])
+        if isinstance(self.path, Path) and not read_only:
+            spill = self.path.parent / "duckdb-spill"
+            self._connection.execute("SET temp_directory = ?", [str(spill)])
 
     def __enter__(self) -> AnalyticStore:
         return self
