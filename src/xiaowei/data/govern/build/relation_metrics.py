@@ -42,7 +42,7 @@ def write_relation_metrics(con: duckdb.DuckDBPyConnection, folder: Path,
     for name, table in tables.items():
         con.register(name, table)
     try:
-        con.execute(f"""
+        con.execute("""
             CREATE OR REPLACE TABLE gov.relation_metric AS
             WITH node_party AS (
               SELECT 'org:' || value AS node, party_id FROM gov.party_key WHERE kind = 'uscc'
@@ -51,7 +51,7 @@ def write_relation_metrics(con: duckdb.DuckDBPyConnection, folder: Path,
             users AS (   -- parties per shared identifier (phone, address, device)
               SELECT dst, kind, COUNT(DISTINCT src) AS n FROM rm_edges
               WHERE kind IN ('shares_phone', 'shares_address', 'shares_device')
-                AND known_at <= DATE '{as_of.isoformat()}'
+                AND known_at <= $as_of
               GROUP BY dst, kind),
             shared AS (
               SELECT e.src AS node,
@@ -68,7 +68,7 @@ def write_relation_metrics(con: duckdb.DuckDBPyConnection, folder: Path,
                    COALESCE(MAX(s.device), 0) AS shared_device_parties,
                    COALESCE(MAX(k.size), 1) AS identifier_cluster_size,
                    COALESCE(MAX(r.propagated), 0.0) AS propagated_risk,
-                   DATE '{as_of.isoformat()}' AS known_at
+                   CAST($as_of AS DATE) AS known_at
             FROM gov.party_profile p
             LEFT JOIN node_party n ON n.party_id = p.party_id
             LEFT JOIN rm_circle c ON c.node = n.node
@@ -76,7 +76,7 @@ def write_relation_metrics(con: duckdb.DuckDBPyConnection, folder: Path,
             LEFT JOIN rm_cluster k ON k.node = n.node
             LEFT JOIN shared s ON s.node = n.node
             LEFT JOIN rm_risk r ON r.node = n.node
-            GROUP BY p.party_id""")
+            GROUP BY p.party_id""", {"as_of": as_of})
     finally:
         for name in tables:
             con.unregister(name)
