@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from xiaowei.config import get_settings
 from xiaowei.data.govern.build import governed_as_of
 from xiaowei.engine.tags import Catalogue, OnlineTags, TagHistory, TagResult, load_catalogue
 from xiaowei.engine.tags import run_duckdb as _run_duckdb
@@ -28,8 +29,10 @@ def bank_catalogue(path: Path | None = None) -> Catalogue:
 
 
 def snapshot_dir(analytic: AnalyticStore) -> Path:
-    base = analytic.path if isinstance(analytic.path, Path) else Path.cwd() / "var"
-    return base.parent / "governed"
+    """Beside the analytic store's file (or in XIAOWEI_HOME for an in-memory store)."""
+    if isinstance(analytic.path, Path):
+        return analytic.path.parent / "governed"
+    return get_settings().home / "governed"
 
 
 def export_governed(analytic: AnalyticStore, catalogue: Catalogue) -> dict[str, Path]:
