@@ -189,7 +189,7 @@ def train_and_predict(
     splink's serialised model, kept so every party link can be explained later.
     """
     api = db_api if db_api is not None else DuckDBAPI()
-    linker = Linker(api.register(signatures), _settings(), log_level=logging.WARNING)
+    linker = Linker(api.register(signatures), _settings(), log_level=logging.ERROR)
     training = linker.training
     training.estimate_probability_two_random_records_match(
         [
