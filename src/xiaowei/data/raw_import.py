@@ -1,19 +1,26 @@
-"""Raw sources into the analytic store through their contracts, streamed batch by batch.
+"""Raw sources into the analytic store through their contracts, with bounded memory.
 
 Why here and not a plain Parquet import: every raw row must pass its source's contract;
 rows that fail go to `raw_quarantine.<source>` with row number, column and reason, and the
 load report says, per source, in = accepted + quarantined. Files without a contract (the
-bank's own tables, which dataset.py checks) are imported as they are. One DuckDB
-transaction for everything: a failure leaves the previous tables in place.
+bank's own tables, which dataset.py checks) are imported as they are.
+
+Why through staging files: inserting validated Arrow batches into DuckDB inside one
+transaction holds them in memory (20 GB at the `bank` size); so each source is validated
+batch by batch into a staged Parquet file (bounded memory), and then one DuckDB
+transaction imports every staged file with DuckDB's streaming Parquet reader. A failure
+anywhere leaves the previous tables in place.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
+import pyarrow.parquet as pq
 
 from xiaowei.data.sources import (
     ParquetConnector,
@@ -27,58 +34,69 @@ QUARANTINE_SCHEMA = "raw_quarantine"
 
 
 def import_sources(con: duckdb.DuckDBPyConnection, files: dict[str, Path], schema: str,
-                   progress: Callable[[int, int], None]
+                   progress: Callable[[int, int], None], staging: Path | None = None
                    ) -> tuple[dict[str, int], dict[str, SourceLoadReport]]:
     contracts = packaged_contracts()
-    counts: dict[str, int] = {}
     reports: dict[str, SourceLoadReport] = {}
+    root = Path(tempfile.mkdtemp(prefix="xiaowei-staging-", dir=staging))
+    try:
+        staged: dict[str, tuple[Path, Path | None]] = {}
+        steps = 2 * len(files)
+        for i, (name, path) in enumerate(sorted(files.items()), start=1):
+            if name in contracts:
+                reports[name], staged[name] = _stage(name, path, contracts[name], root)
+            else:
+                staged[name] = (path, None)
+            progress(i, steps)
+        counts = _import(con, staged, schema, lambda i: progress(len(files) + i, steps))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return counts, reports
+
+
+def _stage(name: str, path: Path, contract: SourceContract, root: Path
+           ) -> tuple[SourceLoadReport, tuple[Path, Path]]:
+    """Validate one source batch by batch into accepted and quarantined Parquet files."""
+    report = SourceLoadReport(source=name, mode="bulk")
+    accepted_path, quarantined_path = root / f"{name}.parquet", root / f"{name}.quarantine.parquet"
+    writers: dict[Path, pq.ParquetWriter] = {}
+    try:
+        for batch in ParquetConnector(name, contract, path).bulk():
+            report.add(batch)
+            for target, rows in ((accepted_path, batch.accepted),
+                                 (quarantined_path, batch.quarantined)):
+                if target not in writers:
+                    writers[target] = pq.ParquetWriter(target, rows.schema, compression="zstd")
+                writers[target].write_table(rows)
+    finally:
+        for writer in writers.values():
+            writer.close()
+    if accepted_path not in writers:  # an empty source still replaces its table
+        pq.write_table(pq.read_table(path).slice(0, 0), accepted_path)
+    report.check()
+    return report, (accepted_path, quarantined_path if quarantined_path in writers else None)
+
+
+def _import(con: duckdb.DuckDBPyConnection, staged: dict[str, tuple[Path, Path | None]],
+            schema: str, progress: Callable[[int], None]) -> dict[str, int]:
+    counts: dict[str, int] = {}
     target_schema = quote_identifier(schema, "schema")
     con.begin()
     try:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {target_schema}")
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {QUARANTINE_SCHEMA}")
-        for i, (name, path) in enumerate(sorted(files.items()), start=1):
+        for i, (name, (accepted, quarantined)) in enumerate(sorted(staged.items()), start=1):
             target = f"{target_schema}.{quote_identifier(name, 'table')}"
-            if name in contracts:
-                reports[name] = _through_contract(con, name, path, contracts[name], target)
-                counts[name] = reports[name].accepted
-            else:
-                con.execute(f"CREATE OR REPLACE TABLE {target} AS "
-                            "SELECT * FROM read_parquet(?)", [str(path)])
-                counts[name] = int(con.execute(f"SELECT COUNT(*) FROM {target}")
-                                   .fetchall()[0][0])
-            progress(i, len(files))
+            con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM read_parquet(?)",
+                        [str(accepted)])
+            counts[name] = int(con.execute(f"SELECT COUNT(*) FROM {target}").fetchall()[0][0])
+            if quarantined is not None:
+                con.execute(f"CREATE OR REPLACE TABLE {QUARANTINE_SCHEMA}."
+                            f"{quote_identifier(name, 'table')} AS SELECT * FROM read_parquet(?)",
+                            [str(quarantined)])
+            progress(i)
         con.commit()
     except BaseException:
         con.rollback()
         raise
-    return counts, reports
-
-
-def _through_contract(con: duckdb.DuckDBPyConnection, name: str, path: Path,
-                      contract: SourceContract, target: str) -> SourceLoadReport:
-    connector = ParquetConnector(name, contract, path)
-    report = SourceLoadReport(source=name, mode="bulk")
-    quarantine = f"{QUARANTINE_SCHEMA}.{quote_identifier(name, 'table')}"
-    first = True
-    for batch in connector.bulk():
-        report.add(batch)
-        _append(con, target, batch.accepted, replace=first)
-        _append(con, quarantine, batch.quarantined, replace=first)
-        first = False
-    if first:  # an empty file still replaces the table, with the contract's columns
-        con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM read_parquet(?) "
-                    "LIMIT 0", [str(path)])
-    report.check()
-    return report
-
-
-def _append(con: duckdb.DuckDBPyConnection, target: str, rows: pa.Table, replace: bool) -> None:
-    con.register("incoming_rows", rows)
-    try:
-        if replace:
-            con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM incoming_rows")
-        else:
-            con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM incoming_rows")
-    finally:
-        con.unregister("incoming_rows")
+    return counts
