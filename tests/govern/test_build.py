@@ -8,11 +8,9 @@ from pathlib import Path
 import pytest
 
 from xiaowei.data.govern.build import GovernReport, govern
-from xiaowei.data.load import load_dataset
-from xiaowei.sim import SimResult, generate
-from xiaowei.store import migrate
+from xiaowei.data.pipeline import simulate_and_load
+from xiaowei.sim import SimResult
 from xiaowei.store.analytic import AnalyticStore
-from xiaowei.store.database import make_engine
 
 GOVERNED = ("party_profile", "shareholder", "registry_change", "abnormal_listing",
             "tax_filing", "tax_grade", "invoice", "electricity", "account_flow",
@@ -23,16 +21,10 @@ GOVERNED = ("party_profile", "shareholder", "registry_change", "abnormal_listing
 @pytest.fixture(scope="module")
 def governed(tmp_path_factory: pytest.TempPathFactory) -> tuple[SimResult, AnalyticStore,
                                                                  GovernReport]:
-    root = tmp_path_factory.mktemp("govern")
-    bank = generate("tiny", 15, root / "ds")  # seed 15: a tiny bank with fraud rings
-    url = f"sqlite:///{root / 'x.db'}"
-    migrate.upgrade(url)
-    engine = make_engine(url)
-    store = AnalyticStore(root / "a.duckdb")
-    load_dataset(bank.out, engine, store)
-    engine.dispose()
-    report = govern(bank.out, store)
-    yield bank, store, report
+    # seed 15: a tiny bank with fraud rings
+    brought = simulate_and_load(tmp_path_factory.mktemp("govern"), "tiny", 15)
+    store = AnalyticStore(brought.analytic_path)
+    yield brought.bank, store, brought.governed
     store.close()
 
 

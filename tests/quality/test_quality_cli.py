@@ -9,10 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from xiaowei.cli.main import app
-from xiaowei.sim import generate
-from xiaowei.store import migrate
+from xiaowei.data.pipeline import simulate_and_load
 from xiaowei.store.analytic import AnalyticStore
-from xiaowei.store.database import make_engine
 
 runner = CliRunner()
 
@@ -20,19 +18,10 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def loaded_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny bank loaded, not governed: the report must work before governance too."""
-    from xiaowei.data.load import load_dataset
-
     root = tmp_path_factory.mktemp("quality-cli")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XIAOWEI_HOME", str(root / "home"))
-        bank = generate("tiny", 15, root / "ds")
-        url = f"sqlite:///{root / 'x.db'}"
-        migrate.upgrade(url)
-        engine = make_engine(url)
-        with AnalyticStore(root / "a.duckdb") as store:
-            load_dataset(bank.out, engine, store)
-        engine.dispose()
-    return root / "a.duckdb"
+        return simulate_and_load(root, "tiny", 15, governed=False).analytic_path
 
 
 def test_json_and_html(loaded_store: Path, tmp_path: Path,

@@ -11,15 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from xiaowei.data.govern.build import govern
 from xiaowei.data.govern.standardise import uscc
-from xiaowei.data.load import load_dataset
+from xiaowei.data.pipeline import simulate_and_load
 from xiaowei.data.quality import THRESHOLDS, QualityReport, quality_report, render_html
 from xiaowei.data.sources import SourceLoadReport, packaged_contracts
-from xiaowei.sim import generate
-from xiaowei.store import migrate
 from xiaowei.store.analytic import AnalyticStore
-from xiaowei.store.database import make_engine
 
 VOID = {"meta", "br", "img", "hr", "input", "link", "col", "wbr", "source", "area", "base"}
 
@@ -30,17 +26,7 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("quality")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XIAOWEI_HOME", str(root / "home"))
-        bank = generate("tiny", 15, root / "ds")
-        url = f"sqlite:///{root / 'x.db'}"
-        migrate.upgrade(url)
-        engine = make_engine(url)
-        path = root / "a.duckdb"
-        with AnalyticStore(path) as store:
-            load_dataset(bank.out, engine, store)
-            govern(bank.out, store)
-            store.connection.execute("CHECKPOINT")
-        engine.dispose()
-    return path
+        return simulate_and_load(root, "tiny", 15).analytic_path
 
 
 @pytest.fixture(scope="module")

@@ -8,14 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from xiaowei.data.govern.build import govern
-from xiaowei.data.load import load_dataset
+from xiaowei.data.pipeline import simulate_and_load
 from xiaowei.data.tags.service import bank_catalogue, export_governed
 from xiaowei.engine.tags import run_duckdb
-from xiaowei.sim import generate
-from xiaowei.store import migrate
 from xiaowei.store.analytic import AnalyticStore
-from xiaowei.store.database import make_engine
 
 AS_OF = dt.date(2025, 12, 31)
 # Tags a tiny bank may leave empty: too few parties for an anchor with a graded tax record.
@@ -24,17 +20,9 @@ MAY_BE_EMPTY = {"anchor_tax_grade"}
 
 @pytest.fixture(scope="module")
 def governed_sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("tags")
-    bank = generate("tiny", 15, root / "ds")
-    url = f"sqlite:///{root / 'x.db'}"
-    migrate.upgrade(url)
-    engine = make_engine(url)
-    with AnalyticStore(root / "analytic.duckdb") as store:
-        load_dataset(bank.out, engine, store)
-        govern(bank.out, store)
-        sources = export_governed(store, bank_catalogue())
-    engine.dispose()
-    return sources
+    brought = simulate_and_load(tmp_path_factory.mktemp("tags"), "tiny", 15)
+    with AnalyticStore(brought.analytic_path) as store:
+        return export_governed(store, bank_catalogue())
 
 
 def test_catalogue_has_what_a_risk_team_uses() -> None:
