@@ -57,9 +57,13 @@ class TagRunError(RuntimeError):
 
 
 def configure_duckdb(con: duckdb.DuckDBPyConnection) -> None:
-    """Make DuckDB's arithmetic agree with Spark's: division by zero is NULL, not inf/error."""
+    """Make DuckDB's arithmetic agree with Spark's: division by zero is NULL, not inf/error;
+    and keep DuckDB within the analytic store's memory limit (not 80% of the machine)."""
+    from xiaowei.store.analytic import memory_limit
+
     con.execute("SET ieee_floating_point_ops = false")
     con.execute("SET error_on_division_by_zero = false")
+    con.execute("SET memory_limit = ?", [memory_limit()])
 
 
 def columns_ddl() -> str:
