@@ -83,3 +83,21 @@ def test_late_filings_are_not_seen_before_they_arrive(governed_sources: dict[str
     assert period >= dt.date(known_at.year - 1, known_at.month, 1)
     assert with_late.values(party)["tax_months_filed_12m"] == \
         without.values(party).get("tax_months_filed_12m", 0) + 1
+
+
+def test_sources_that_cover_everyone_count_zero_not_empty(governed_sources: dict[str, Path]
+                                                          ) -> None:
+    """Courts, the registry and news cover every firm: no record means 0 (or false), not
+    unknown — a strategy must be able to tell 'no cases' from 'no data'."""
+    cat = bank_catalogue()
+    names = ["court_cases_defendant_12m", "dishonest_debtor", "abnormal_listed_now",
+             "legal_rep_changes_6m", "negative_news_6m", "bureau_overdue_now"]
+    result = run_duckdb(cat, governed_sources, AS_OF, tags=names)
+    counts = Counter(result.table.column("tag").to_pylist())
+    parties = run_duckdb(cat, governed_sources, AS_OF, tags=["party_type"]).table.num_rows
+    for name in names[:-1]:
+        assert counts[name] == parties, name
+    values = [result.values(e) for e in result.table.column("entity_id").to_pylist()[:50]]
+    assert any(v.get("court_cases_defendant_12m") == 0 for v in values)
+    # The bureau is queried only with consent, at application: no report stays unknown.
+    assert counts["bureau_overdue_now"] < parties
