@@ -106,3 +106,13 @@ def test_demo_money_is_exact(home: Path) -> None:
     for key in ("principal_granted", "outstanding_principal"):
         whole, _, cents = doc["loans"][key].partition(".")
         assert whole.isdigit() and len(cents) == 2, doc["loans"][key]
+
+
+def test_demo_reports_the_datasets_fingerprint(home: Path, tmp_path: Path) -> None:
+    """The summary's fingerprint is the simulated dataset's (the one `xiaowei sim` prints)."""
+    sim = json.loads(runner.invoke(app, ["sim", "--size", "tiny", "--seed", "7", "--out",
+                                         str(tmp_path / "ref"), "--json"]).stdout)
+    doc = json.loads(runner.invoke(app, ["demo", "--size", "tiny", "--seed", "7",
+                                         "--json"]).stdout)
+    assert doc["fingerprint"] == sim["fingerprint"]
+    assert doc["tags"]["fingerprint"] != sim["fingerprint"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 import time
 from decimal import Decimal
@@ -52,24 +51,25 @@ def demo(
     dest = home / "datasets" / f"{size}-{seed}"
     if dest.exists():
         shutil.rmtree(dest)
-    result = run_sim(size, seed, dest, quiet=as_json)
+    bank = run_sim(size, seed, dest, quiet=as_json)
     report = run_load(dest)
     governed = run_govern(dest)
     engine = make_engine(settings.database_url)
     try:
         with AnalyticStore(settings.analytic_path, read_only=False) as analytic:
-            summary = summarise(engine, analytic, dt.date(2025, 12, 31))
+            as_of = data_as_of(analytic)
+            summary = summarise(engine, analytic, as_of)
             with progress_bar() as bar:
                 task = bar.add_task("计算标签 computing tags", total=None)
-                tag_run, result = compute_all(
-                    analytic, data_as_of(analytic),
+                tag_run, tags = compute_all(
+                    analytic, as_of,
                     progress=lambda _t, done, total: bar.update(task, completed=done,
                                                                  total=total))
     finally:
         engine.dispose()
     summary["governance"] = governed.to_json()
-    summary["tags"] = {**tag_run.to_json(), **tag_overview(result)}
-    summary["fingerprint"] = result.fingerprint
+    summary["tags"] = {**tag_run.to_json(), **tag_overview(tags)}
+    summary["fingerprint"] = bank.fingerprint  # the dataset's; the tags carry their own
     summary["seconds"] = round(time.perf_counter() - started, 1)
     summary["load"] = report.to_json()
     if as_json:
