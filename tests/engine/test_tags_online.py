@@ -50,3 +50,21 @@ def test_latest_reads_the_history(catalogue, toy_sources) -> None:
     assert runner.latest("nobody") == {}
     with pytest.raises(RuntimeError, match="without a history"):
         OnlineTags(catalogue, toy_sources).latest("s001")
+
+
+@pytest.mark.parametrize("workers", [1, 3, 50])
+def test_any_number_of_workers_gives_the_same_answer(catalogue, toy_sources, online,
+                                                     workers) -> None:
+    """Splitting the statement across parallel cursors is a speed choice, never a result one."""
+    other = OnlineTags(catalogue, toy_sources, workers=workers)
+    try:
+        for shop in ("s001", "s017", "s033"):
+            assert other.compute(shop, DATES[1]).table.equals(
+                online.compute(shop, DATES[1]).table), (workers, shop)
+    finally:
+        other.close()
+
+
+def test_workers_must_be_positive(catalogue, toy_sources) -> None:
+    with pytest.raises(ValueError, match="workers must be ≥ 1, got 0"):
+        OnlineTags(catalogue, toy_sources, workers=0)

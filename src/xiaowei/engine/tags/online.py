@@ -12,7 +12,9 @@ copied into DuckDB sorted by entity key, so each filter prunes to a row group or
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import duckdb
@@ -72,7 +74,10 @@ class OnlineTags:
         entity: str | None = None,
         tags: Iterable[str] | None = None,
         history: TagHistory | None = None,
+        workers: int = 2,
     ) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be ≥ 1, got {workers}")
         if entity is None:
             if len(catalogue.entities) != 1:
                 raise ValueError(f"name the entity: the catalogue has {sorted(catalogue.entities)}")
@@ -91,9 +96,15 @@ class OnlineTags:
         for name in tables_needed(catalogue, self._tags, sources):
             self._load(name, parquet_paths(sources[name]))
         self._keyed: dict[str, TableRead] = {}
-        self._sql = self._statement()
+        # Planning the long statement costs more than running it, and DuckDB plans without
+        # the GIL: several shorter statements on cursors of the same database, planned in
+        # parallel threads, answer faster (at `small`, 96 tags: 87 ms in one, 45 ms in two).
+        groups = [self._tags[i::workers] for i in range(min(workers, len(self._tags)))]
+        self._sqls = [self._statement(group) for group in groups if group]
+        self._cursors = [self._cursor() for _ in self._sqls]
+        self._pool = ThreadPoolExecutor(len(self._sqls)) if len(self._sqls) > 1 else None
 
-    def _statement(self) -> str:
+    def _statement(self, tags: list[DefinedTag]) -> str:
         """One UNION ALL over all tags, sharing one filtered CTE per table.
 
         Each entity-scoped tag's point-in-time CTEs are identical for the same table (same
@@ -103,7 +114,7 @@ class OnlineTags:
         """
         hoisted: dict[str, exp.CTE] = {}
         parts = []
-        for tag in self._tags:
+        for tag in tags:
             reads = self._reads(tag)
             query = point_in_time(tag.query, reads, tag.sql_type(), entity_filter=True)
             if tag.definition.scope == "entity":
@@ -120,6 +131,14 @@ class OnlineTags:
             parts.append(f"({shape_sql(tag, source)})")
         head = ", ".join(render(cte, "duckdb") for cte in hoisted.values())
         return (f"WITH {head} " if head else "") + " UNION ALL ".join(parts)
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        """A connection to the same database, with the same arithmetic settings (they are
+        per connection in DuckDB, so a bare cursor would divide by zero differently)."""
+        cursor = self._con.cursor()
+        configure_duckdb(cursor)
+        cursor.execute("SET threads = 1")
+        return cursor
 
     def _reads(self, tag: DefinedTag) -> dict[str, TableRead]:
         reads = self.catalogue.reads(tag)
@@ -145,6 +164,10 @@ class OnlineTags:
             self._key_is_int[f"{name}.{key}"] = types[key].upper() in _INTEGER_TYPES
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+        for cursor in self._cursors:
+            cursor.close()
         self._con.close()
 
     def _params(self, entity_id: str, as_of: dt.date) -> dict[str, Any]:
@@ -164,8 +187,13 @@ class OnlineTags:
     def compute(self, entity_id: str, as_of: dt.date) -> TagResult:
         """All of this runner's tags for one entity as of ``as_of`` (same layout as batch)."""
         as_of = check_as_of(as_of)
-        # fetchall, not the relation API: that would plan this long statement twice per call.
-        rows = self._con.execute(self._sql, self._params(entity_id, as_of)).fetchall()
+        params = self._params(entity_id, as_of)
+        runs = list(zip(self._cursors, self._sqls, strict=True))
+        if self._pool is None:
+            rows = _run(runs[0], params)
+        else:
+            rows = [row for part in self._pool.map(lambda run: _run(run, params), runs)
+                    for row in part]
         columns = list(zip(*rows, strict=True)) if rows else [() for _ in SCHEMA]
         arrays = [pa.array(col, type=f.type) for col, f in zip(columns, SCHEMA, strict=True)]
         table = pa.Table.from_arrays(arrays, schema=SCHEMA).sort_by("tag")
@@ -184,3 +212,14 @@ class OnlineTags:
         if self.history is None:
             raise RuntimeError("OnlineTags was built without a history; pass history=")
         return self.history.latest(str(entity_id))
+
+
+def _run(run: tuple[duckdb.DuckDBPyConnection, str], params: dict[str, Any]) -> list[tuple]:
+    """One statement with just the parameters it names (DuckDB refuses unused ones).
+
+    fetchall, not the relation API: that would plan the long statement twice per call.
+    """
+    cursor, sql = run
+    used = {name: value for name, value in params.items()
+            if re.search(rf"\${re.escape(name)}\b", sql)}
+    return cursor.execute(sql, used).fetchall()
