@@ -146,3 +146,18 @@ def test_duckdb_and_spark_agree_to_the_fingerprint(catalogue, toy_sources, spark
         exact = on_duckdb.table.drop_columns(["value_float"])
         assert on_spark.table.drop_columns(["value_float"]).equals(exact)
         assert on_spark.fingerprint == on_duckdb.fingerprint
+
+
+def test_a_runner_for_some_tags_needs_only_their_tables(catalogue, toy_sources) -> None:
+    """Part of a catalogue runs on part of the data; asking for more is refused clearly."""
+    from xiaowei.engine.tags import DuckDBTagRunner
+
+    only_orders = [n for n, t in catalogue.tags.items() if set(t.reads) == {"orders"}]
+    assert only_orders
+    sources = {"orders": toy_sources["orders"]}
+    with DuckDBTagRunner(catalogue, sources, tags=only_orders) as runner:
+        result = runner.run(dt.date(2024, 3, 1))
+        assert set(result.table.column("tag").to_pylist()) <= set(only_orders)
+        others = [n for n in catalogue.tags if n not in only_orders]
+        with pytest.raises(KeyError, match="were not given to this runner"):
+            runner.run(dt.date(2024, 3, 1), tags=others[:1])

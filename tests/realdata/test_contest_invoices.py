@@ -7,8 +7,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from xiaowei.data.realdata.contest_tags import contest_invoice_tags, invoice_catalogue, separation
+from xiaowei.data.realdata.contest_tags import contest_invoice_tags, invoice_tags, separation
 from xiaowei.data.realdata.cumcm2020c import ContestFiles, load_invoices
+from xiaowei.data.tags.service import bank_catalogue
 
 
 @pytest.fixture(scope="module")
@@ -29,11 +30,13 @@ def test_invoices_load_complete_with_statuses(files: ContestFiles) -> None:
     assert bad == 27
 
 
-def test_invoice_catalogue_is_the_bank_catalogues_invoice_tags() -> None:
-    cat = invoice_catalogue()
-    assert set(cat.tables) == {"invoice"}
-    assert len(cat.tags) >= 8
-    assert {"invoice_amount_12m", "invoice_top_buyer_share_12m"} <= set(cat.tags)
+def test_invoice_tags_are_the_bank_catalogues_invoice_only_tags() -> None:
+    cat = bank_catalogue()
+    names = invoice_tags(cat)
+    assert len(names) >= 8
+    assert {"invoice_amount_12m", "invoice_top_buyer_share_12m"} <= set(names)
+    assert "invoice_to_tax_sales_12m" not in names  # it reads tax filings too
+    assert all(set(cat.tags[n].reads) == {"invoice"} for n in names)
 
 
 def test_invoice_tags_separate_defaulted_firms(files: ContestFiles, tmp_path: Path) -> None:

@@ -1,8 +1,8 @@
 """The bank's invoice tags computed on the contest firms, and how well each separates the
 firms that defaulted (docs/contest_invoices.md).
 
-The definitions are the catalogue's own: the invoice tags are picked out of the bank
-catalogue unchanged, with only the `invoice` table declared, and run by the same engine.
+The definitions are the catalogue's own: the bank catalogue's invoice tags, run by the same
+engine with only the invoice table as input.
 """
 
 from __future__ import annotations
@@ -13,37 +13,15 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
-import yaml
 
 from xiaowei.data.realdata.cumcm2020c import ContestFiles, data_end, load_invoices
-from xiaowei.data.tags.service import CATALOGUE_DIR
-from xiaowei.engine.tags import Catalogue, TagResult, load_catalogue, run_duckdb
+from xiaowei.data.tags.service import bank_catalogue
+from xiaowei.engine.tags import Catalogue, TagResult, run_duckdb
 
 
-def invoice_catalogue(catalogue_dir: Path = CATALOGUE_DIR) -> Catalogue:
+def invoice_tags(catalogue: Catalogue) -> list[str]:
     """The catalogue's tags that read nothing but the `invoice` table."""
-    tables = yaml.safe_load((catalogue_dir / "tables.yaml").read_text(encoding="utf-8"))
-    tags = []
-    for path in sorted(catalogue_dir.glob("*.yaml")):
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        tags += [t for t in doc.get("tags", []) if _reads_only_invoice(t["sql"])]
-    spec = {"entities": tables["entities"],
-            "tables": [t for t in tables["tables"] if t["name"] == "invoice"],
-            "tags": tags}
-    with tempfile.TemporaryDirectory(prefix="xiaowei-invoice-tags-") as tmp:
-        target = Path(tmp) / "invoice_tags.yaml"
-        target.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False),
-                          encoding="utf-8")
-        return load_catalogue(target)
-
-
-def _reads_only_invoice(sql: str) -> bool:
-    import sqlglot
-    from sqlglot import exp
-
-    names = {t.name for t in sqlglot.parse_one(sql.replace(":as_of", "CURRENT_DATE"),
-                                               read="duckdb").find_all(exp.Table)}
-    return names == {"invoice"}
+    return [name for name, tag in catalogue.tags.items() if set(tag.reads) == {"invoice"}]
 
 
 def contest_invoice_tags(files: ContestFiles, workdir: Path) -> tuple[TagResult, dict]:
@@ -56,8 +34,8 @@ def contest_invoice_tags(files: ContestFiles, workdir: Path) -> tuple[TagResult,
     con.execute(f"COPY gov.invoice TO '{invoice}' (FORMAT parquet)")
     labels = dict(con.execute("SELECT party_id, defaulted FROM gov.contest_label").fetchall())
     con.close()
-    cat = invoice_catalogue()
-    result = run_duckdb(cat, {"invoice": invoice}, as_of)
+    cat = bank_catalogue()
+    result = run_duckdb(cat, {"invoice": invoice}, as_of, tags=invoice_tags(cat))
     return result, labels
 
 

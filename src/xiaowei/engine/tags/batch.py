@@ -74,19 +74,25 @@ class DuckDBTagRunner:
     """Runs catalogue tags over Parquet sources in one private DuckDB connection."""
 
     def __init__(
-        self, catalogue: Catalogue, sources: Sources, *, threads: int | None = None
+        self,
+        catalogue: Catalogue,
+        sources: Sources,
+        *,
+        tags: Iterable[str] | None = None,
+        threads: int | None = None,
     ) -> None:
+        """``tags``: the tags this runner may run (default all); only the tables they read
+        need a source, so a runner over part of a catalogue needs only part of the data."""
         self.catalogue = catalogue
         self.sources = dict(sources)
         self._con = duckdb.connect(":memory:")
         configure_duckdb(self._con)
         if threads is not None:
             self._con.execute("SET threads = $n", {"n": int(threads)})
-        names = tables_needed(catalogue, catalogue.select(), self.sources)
+        prepared = catalogue.select(tags)
+        names = tables_needed(catalogue, prepared, self.sources)
         register_views(self._con, catalogue, self.sources, names)
-        self._sql = {
-            tag.name: render(catalogue.compiled(tag), "duckdb") for tag in catalogue.select()
-        }
+        self._sql = {tag.name: render(catalogue.compiled(tag), "duckdb") for tag in prepared}
 
     def __enter__(self) -> DuckDBTagRunner:
         return self
@@ -114,7 +120,10 @@ class DuckDBTagRunner:
     ) -> TagResult:
         """All chosen tags for all entities as of ``as_of``, in the long layout."""
         as_of = check_as_of(as_of)
-        chosen = self.catalogue.select(tags)
+        chosen = self.catalogue.select(tags if tags is not None else list(self._sql))
+        unprepared = [t.name for t in chosen if t.name not in self._sql]
+        if unprepared:
+            raise KeyError(f"tags {unprepared} were not given to this runner when it was made")
         out = LongTable(self._con)
         for done, tag in enumerate(chosen, start=1):
             out.add(tag, f"({self._sql[tag.name]})", {"as_of": as_of})
@@ -131,5 +140,5 @@ def run_duckdb(
     progress: Progress | None = None,
 ) -> TagResult:
     """One-shot batch run on DuckDB (opens and closes its own connection)."""
-    with DuckDBTagRunner(catalogue, sources) as runner:
-        return runner.run(as_of, tags, progress)
+    with DuckDBTagRunner(catalogue, sources, tags=tags) as runner:
+        return runner.run(as_of, progress=progress)
