@@ -16,11 +16,9 @@ import statistics
 import time
 from pathlib import Path
 
-from xiaowei.data.govern.build import govern
-from xiaowei.data.raw_import import import_sources
+from xiaowei.data.pipeline import simulate_and_load
 from xiaowei.data.tags.service import bank_catalogue, data_as_of, export_governed
 from xiaowei.engine.tags import OnlineTags, TagHistory, run_duckdb
-from xiaowei.sim import generate
 from xiaowei.store.analytic import AnalyticStore
 
 
@@ -28,17 +26,9 @@ def build(size: str, work: Path) -> Path:
     store_path = work / "analytic.duckdb"
     if store_path.exists():
         return store_path
-    work.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
-    bank = generate(size, 7, work / "ds")
-    print(f"  simulated in {time.perf_counter() - t:.0f} s", flush=True)
     # Only the analytic side matters for tags: sources through their contracts, then govern.
-    files = {p.stem: p for p in sorted((bank.out / "raw").glob("*.parquet"))}
-    files |= {f"bank_{p.stem}": p for p in sorted((bank.out / "bank").glob("*.parquet"))}
-    with AnalyticStore(store_path) as store:
-        import_sources(store.connection, files, "raw", lambda _i, _n: None)
-        print(f"  loaded in {time.perf_counter() - t:.0f} s", flush=True)
-        govern(bank.out, store)
+    simulate_and_load(work, size, 7, transactional=False)
     print(f"built a governed '{size}' bank in {time.perf_counter() - t:.0f} s "
           f"(peak RSS {_rss():,.0f} MB)", flush=True)
     return store_path

@@ -109,3 +109,10 @@ def test_a_missing_raw_table_leaves_gov_untouched(governed, tmp_path: Path) -> N
         assert _one(store, "SELECT COUNT(*) FROM gov.tax_filing") == report.tables["tax_filing"]
     finally:
         store.connection.execute("ALTER TABLE raw.tax_filings_away RENAME TO tax_filings")
+
+
+def test_analytic_only_bring_in_governs_without_a_transactional_store(tmp_path: Path) -> None:
+    brought = simulate_and_load(tmp_path, "tiny", 15, transactional=False)
+    assert brought.load is None and brought.database_url == ""
+    assert not (tmp_path / "bank.db").exists()
+    assert brought.governed is not None and brought.governed.tables["tax_filing"] > 1000
