@@ -91,6 +91,48 @@ def test_fingerprint_is_stable_and_sensitive(catalogue, toy_sources) -> None:
     assert fingerprint(changed, AS_OF) != first.fingerprint
 
 
+def test_python_and_duckdb_fingerprints_are_one_definition(catalogue, toy_sources) -> None:
+    """Small tables are hashed in Python, large ones in DuckDB: the two must agree exactly."""
+    import pyarrow as pa
+
+    from xiaowei.engine.tags import layout
+
+    result = run_duckdb(catalogue, toy_sources, AS_OF)
+    big = pa.concat_tables([result.table] * (layout.SMALL_FINGERPRINT_ROWS // result.rows + 1))
+    threshold = layout.SMALL_FINGERPRINT_ROWS
+    try:  # the same rows through both paths
+        layout.SMALL_FINGERPRINT_ROWS = big.num_rows + 1
+        in_python = fingerprint(big, AS_OF)
+    finally:
+        layout.SMALL_FINGERPRINT_ROWS = threshold
+    assert big.num_rows >= layout.SMALL_FINGERPRINT_ROWS
+    assert fingerprint(big, AS_OF) == in_python
+    assert in_python != result.fingerprint  # repeated rows count: it is a multiset hash
+    empty = result.table.slice(0, 0)
+    assert fingerprint(empty, AS_OF) == layout.seal(AS_OF, 0, 0, 0)
+
+
+def test_a_run_written_to_parquet_keeps_nothing_in_memory(
+    catalogue, toy_sources, tmp_path: Path
+) -> None:
+    from xiaowei.engine.tags import TagHistory
+
+    in_memory = run_duckdb(catalogue, toy_sources, AS_OF)
+    target = tmp_path / "runs" / "duckdb-2024-03-01.parquet"
+    on_disk = run_duckdb(catalogue, toy_sources, AS_OF, output=target)
+    assert on_disk.data is None and on_disk.path == target and target.is_file()
+    assert not target.with_name(target.name + ".partial").exists()
+    assert on_disk.fingerprint == in_memory.fingerprint
+    assert (on_disk.rows, on_disk.entities) == (in_memory.rows, in_memory.entities)
+    assert on_disk.table.equals(in_memory.table)
+    assert on_disk.values("s000") == in_memory.values("s000") != {}
+    # the history folds either form in identically
+    from_file, from_memory = TagHistory(), TagHistory()
+    assert from_file.apply(on_disk) == from_memory.apply(in_memory) > 0
+    assert from_file.as_of(AS_OF).equals(from_memory.as_of(AS_OF))
+    assert from_file.apply(on_disk) == 0  # idempotent from the file too
+
+
 def test_a_tag_with_two_values_for_one_entity_is_refused(toy_sources, tmp_path: Path) -> None:
     text = (Path(__file__).parent / "data" / "toy_catalogue.yaml").read_text("utf-8")
     text += """

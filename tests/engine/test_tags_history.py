@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 
@@ -94,7 +95,7 @@ def test_history_is_append_only(history, runs, catalogue, toy_sources) -> None:
         history.apply(runs[0])
     with DuckDBTagRunner(catalogue, toy_sources) as runner:
         other = runner.run(DAYS[-1] + dt.timedelta(days=40))
-    relabelled = type(other)(DAYS[-1], other.tags, other.table, other.fingerprint)
+    relabelled = dataclasses.replace(other, as_of=DAYS[-1])
     with pytest.raises(ValueError, match="already applied with a different result"):
         history.apply(relabelled)
 

@@ -35,6 +35,15 @@ def memory_limit() -> str:
     return value
 
 
+def spill_directory() -> Path:
+    """Where DuckDB connections without a database file spill: $XIAOWEI_HOME/duckdb-spill.
+
+    DuckDB's own default is ``.tmp`` in whatever folder the process started in; a batch run
+    over a whole bank may spill gigabytes, which belong with the rest of xiaowei's files.
+    """
+    return get_settings().home / "duckdb-spill"
+
+
 def quote_identifier(name: str, what: str = "identifier") -> str:
     """``name`` double-quoted, after refusing anything but lower-case snake case."""
     if not isinstance(name, str) or not IDENTIFIER.match(name) or len(name) > MAX_IDENTIFIER:

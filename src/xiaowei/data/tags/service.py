@@ -35,6 +35,11 @@ def snapshot_dir(analytic: AnalyticStore) -> Path:
     return get_settings().home / "governed"
 
 
+def run_file(analytic: AnalyticStore, engine: str, as_of: dt.date) -> Path:
+    """Where a batch run's rows are kept: one Parquet file per engine and as-of."""
+    return snapshot_dir(analytic).parent / "tag-runs" / f"{engine}-{as_of.isoformat()}.parquet"
+
+
 def export_governed(analytic: AnalyticStore, catalogue: Catalogue) -> dict[str, Path]:
     """Write each governed table the catalogue reads to Parquet; the engines' one input."""
     dest = snapshot_dir(analytic)
@@ -80,12 +85,13 @@ def compute_all(analytic: AnalyticStore, as_of: dt.date, engine: str = "duckdb",
     sources = export_governed(analytic, cat)
     started = time.perf_counter()
     if engine == "duckdb":
-        result = _run_duckdb(cat, sources, as_of, progress=progress)
+        result = _run_duckdb(cat, sources, as_of, progress=progress,
+                             output=run_file(analytic, engine, as_of))
     elif engine == "spark":
         from xiaowei.engine.tags.spark import local_session, run_spark
 
         result = run_spark(cat, sources, as_of, spark=local_session("xiaowei-tags"),
-                           progress=progress)
+                           progress=progress, output=run_file(analytic, engine, as_of))
     else:
         raise ValueError(f"engine must be duckdb or spark, got {engine!r}")
     seconds = time.perf_counter() - started
@@ -95,9 +101,8 @@ def compute_all(analytic: AnalyticStore, as_of: dt.date, engine: str = "duckdb",
         note = f"{changed} intervals opened or closed; {history.row_count()} stored"
     except ValueError as refused:  # an earlier as-of than the history holds, say
         note = f"not stored: {refused}"
-    parties = len(set(result.table.column("entity_id").to_pylist()))
-    return ComputeSummary(as_of, engine, result.fingerprint, len(cat.tags), parties,
-                          result.table.num_rows, seconds, note), result
+    return ComputeSummary(as_of, engine, result.fingerprint, len(cat.tags), result.entities,
+                          result.rows, seconds, note), result
 
 
 def party_tags(analytic: AnalyticStore, party_id: str, as_of: dt.date) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,10 +135,13 @@ class Catalogue:
             out[name] = TableRead(name, t.known_at, t.valid_from, key)
         return out
 
-    def compiled(self, tag: DefinedTag, *, entity_filter: bool = False) -> exp.Select:
+    def compiled(
+        self, tag: DefinedTag, *, entity_filter: bool = False, staged: Collection[str] = ()
+    ) -> exp.Select:
         """The tag's point-in-time query tree (render it with ``sql.render``)."""
         return point_in_time(
-            tag.query, self.reads(tag), tag.sql_type(), entity_filter=entity_filter
+            tag.query, self.reads(tag), tag.sql_type(), entity_filter=entity_filter,
+            staged=staged,
         )
 
 

@@ -21,10 +21,15 @@ from typing import Any, Literal
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from xiaowei.engine.tags.latest import LatestSnapshot
-from xiaowei.engine.tags.layout import SCHEMA, VALUE_COLUMNS, TagResult, fingerprint
+from xiaowei.engine.tags.layout import (
+    SCHEMA,
+    VALUE_COLUMNS,
+    TagResult,
+    fingerprint_parts_sql,
+    seal,
+)
 from xiaowei.store.analytic import quote_identifier
 
 _VALUES = ", ".join(name for name, _, _ in VALUE_COLUMNS.values())
@@ -88,18 +93,41 @@ class TagHistory:
             self._con.close()
 
     def apply(self, result: TagResult, known_at: dt.datetime | None = None) -> int:
-        """Fold one as-of run into the history; return the intervals opened or closed."""
+        """Fold one as-of run into the history; return the intervals opened or closed.
+
+        The rows are read where the result keeps them (its Parquet file or its Arrow table)
+        by DuckDB itself, so a whole bank's run is folded in without passing through Python.
+        """
         known = known_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        con = self._con
+        incoming = "tag_history_incoming"
+        if result.data is not None:
+            con.register(incoming, result.data)
+        else:
+            con.read_parquet(str(result.path)).create_view(incoming, replace=True)
+        try:
+            return self._fold(result, incoming, known)
+        finally:
+            if result.data is not None:
+                con.unregister(incoming)
+            else:
+                con.execute(f"DROP VIEW IF EXISTS {incoming}")
+            self._latest = None
+
+    def _fold(self, result: TagResult, incoming: str, known: dt.datetime) -> int:
+        con = self._con
+        parts = {row[0]: row[1:] for row in con.execute(
+            fingerprint_parts_sql(incoming, group_by="tag")).fetchall()}
         to_apply: list[str] = []
         prints: dict[str, str] = {}
         for tag in result.tags:
-            rows = result.table.filter(pc.equal(result.table["tag"], tag))
-            prints[tag] = fingerprint(rows, result.as_of)
-            last = self._con.execute(
+            prints[tag] = seal(result.as_of, *parts.get(tag, (0, 0, 0)))
+            found = con.execute(
                 f"SELECT as_of, fingerprint FROM {self._runs} WHERE tag = $t "
                 "ORDER BY as_of DESC LIMIT 1",
                 {"t": tag},
-            ).fetchone()
+            ).fetchall()
+            last = found[0] if found else None
             if last is None or last[0] < result.as_of:
                 to_apply.append(tag)
             elif last[0] > result.as_of:
@@ -114,26 +142,23 @@ class TagHistory:
                 )
         if not to_apply:
             return 0
-        incoming = result.table.filter(pc.is_in(result.table["tag"], pa.array(to_apply)))
-        params: dict[str, Any] = {"as_of": result.as_of, "tags": to_apply, "known": known}
-        con = self._con
+        chosen = f"(SELECT * FROM {incoming} WHERE list_contains($tags, tag))"
         con.begin()
         try:
-            con.register("tag_history_incoming", incoming)
             closed = con.execute(
                 f"UPDATE {self._history} AS h SET valid_to = $as_of WHERE h.valid_to IS NULL "
-                "AND list_contains($tags, h.tag) AND NOT EXISTS (SELECT 1 FROM "
-                "tag_history_incoming AS n WHERE n.entity_id = h.entity_id AND n.tag = h.tag "
+                f"AND list_contains($tags, h.tag) AND NOT EXISTS (SELECT 1 FROM {chosen} AS n "
+                "WHERE n.entity_id = h.entity_id AND n.tag = h.tag "
                 "AND n.value_text IS NOT DISTINCT FROM h.value_text)",
-                {k: params[k] for k in ("as_of", "tags")},
-            ).fetchone()
+                {"as_of": result.as_of, "tags": to_apply},
+            ).fetchall()
             opened = con.execute(
                 f"INSERT INTO {self._history} SELECT n.entity_id, n.tag, {_VALUES}, n.value_text,"
-                " $as_of, NULL, $known FROM tag_history_incoming AS n WHERE NOT EXISTS (SELECT 1 "
+                f" $as_of, NULL, $known FROM {chosen} AS n WHERE NOT EXISTS (SELECT 1 "
                 f"FROM {self._history} AS h WHERE h.valid_to IS NULL AND h.entity_id = "
                 "n.entity_id AND h.tag = n.tag)",
-                {k: params[k] for k in ("as_of", "known")},
-            ).fetchone()
+                {"as_of": result.as_of, "known": known, "tags": to_apply},
+            ).fetchall()
             con.executemany(
                 f"INSERT INTO {self._runs} VALUES ($as_of, $tag, $fp, $known)",
                 [
@@ -141,14 +166,11 @@ class TagHistory:
                     for t in to_apply
                 ],
             )
-            con.unregister("tag_history_incoming")
             con.commit()
         except BaseException:
             con.rollback()
             raise
-        finally:
-            self._latest = None
-        return int(closed[0] if closed else 0) + int(opened[0] if opened else 0)
+        return int(closed[0][0] if closed else 0) + int(opened[0][0] if opened else 0)
 
     def as_of(self, day: dt.date, tags: Iterable[str] | None = None) -> pa.Table:
         """Every entity's tag values as they stood on ``day``, in the long layout."""
@@ -204,8 +226,7 @@ class TagHistory:
 
     def row_count(self) -> int:
         """Stored intervals (to show how compact the history is)."""
-        row = self._con.execute(f"SELECT count(*) FROM {self._history}").fetchone()
-        return int(row[0]) if row else 0
+        return int(self._con.execute(f"SELECT count(*) FROM {self._history}").fetchall()[0][0])
 
     @staticmethod
     def _tag_filter(tags: Iterable[str] | None, params: dict[str, Any]) -> tuple[str, dict]:

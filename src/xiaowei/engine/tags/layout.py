@@ -21,11 +21,13 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from xiaowei.engine.tags.catalogue import DefinedTag
 
@@ -58,12 +60,14 @@ class TagRunError(RuntimeError):
 
 def configure_duckdb(con: duckdb.DuckDBPyConnection) -> None:
     """Make DuckDB's arithmetic agree with Spark's: division by zero is NULL, not inf/error;
-    and keep DuckDB within the analytic store's memory limit (not 80% of the machine)."""
-    from xiaowei.store.analytic import memory_limit
+    and keep DuckDB within the analytic store's memory limit (not 80% of the machine),
+    spilling what does not fit to xiaowei's spill folder."""
+    from xiaowei.store.analytic import memory_limit, spill_directory
 
     con.execute("SET ieee_floating_point_ops = false")
     con.execute("SET error_on_division_by_zero = false")
     con.execute("SET memory_limit = ?", [memory_limit()])
+    con.execute("SET temp_directory = ?", [str(spill_directory())])
 
 
 def columns_ddl() -> str:
@@ -107,16 +111,38 @@ def shape_sql(tag: DefinedTag, source: str) -> str:
 
 @dataclass(frozen=True)
 class TagResult:
-    """All requested tags for the entities that have them, as of one date."""
+    """All requested tags for the entities that have them, as of one date.
+
+    A batch run over a whole bank writes its rows to a Parquet file (``path``) and keeps none
+    in memory — tens of millions of values would not fit a bounded process; a small run (one
+    applicant online, a test) carries them in ``data``. ``table`` reads them either way.
+    """
 
     as_of: dt.date
     tags: tuple[str, ...]
-    table: pa.Table
     fingerprint: str
+    rows: int
+    entities: int
+    data: pa.Table | None = None
+    path: Path | None = None
+
+    @property
+    def table(self) -> pa.Table:
+        """The rows as one Arrow table sorted by (entity_id, tag); read anew from ``path``."""
+        if self.data is not None:
+            return self.data
+        if self.path is None:
+            raise ValueError("a TagResult needs its rows in memory or in a Parquet file")
+        return pq.read_table(self.path, schema=SCHEMA)
 
     def values(self, entity_id: str) -> dict[str, Any]:
         """One entity's tags as Python values (Decimal, date, bool …)."""
-        rows = self.table.filter(pc.equal(self.table["entity_id"], entity_id)).to_pylist()
+        if self.data is not None:
+            rows = self.data.filter(pc.equal(self.data["entity_id"], entity_id)).to_pylist()
+        else:
+            found = pq.read_table(self.path, schema=SCHEMA,  # type: ignore[arg-type]
+                                  filters=[("entity_id", "=", entity_id)])
+            rows = found.to_pylist()
         return {row["tag"]: typed_value(row) for row in rows}
 
 
@@ -128,18 +154,54 @@ def typed_value(row: dict[str, Any]) -> Any:
     return None
 
 
-def fingerprint(table: pa.Table, as_of: dt.date) -> str:
-    """sha256 over as_of and the rows sorted by (entity_id, tag), using canonical text only."""
-    digest = hashlib.sha256(f"as_of={as_of.isoformat()}\n".encode())
-    ordered = table.select(["entity_id", "tag", "value_text"]).sort_by(
-        [("entity_id", "ascending"), ("tag", "ascending")]
+# The fingerprint is a multiset hash: each row's line "entity_id US tag US value_text" is hashed
+# with MD5 (stable across versions and engines, unlike DuckDB's hash()), the two 64-bit halves
+# are summed over all rows, and sha256 seals (as_of, row count, both sums). A sum needs no sort,
+# so DuckDB computes it in parallel over tens of millions of rows with bounded memory; MD5 is
+# read as DuckDB's md5_number reads it (the digest as a little-endian 128-bit integer).
+_LINE_SQL = "entity_id || chr(31) || tag || chr(31) || coalesce(value_text, '\\N')"
+_MASK64 = (1 << 64) - 1
+SMALL_FINGERPRINT_ROWS = 50_000  # below this, Python's hashlib beats starting a query
+
+
+def fingerprint_parts_sql(source: str, group_by: str | None = None) -> str:
+    """SELECT [group_by,] rows, hi, lo over ``source`` (engine-made SQL: a table or subquery)."""
+    keys = f"{group_by}, " if group_by else ""
+    return (
+        f"SELECT {keys}count(*) AS n, "
+        "coalesce(sum(CAST(h >> 64 AS UBIGINT)), 0) AS hi, "
+        f"coalesce(sum(CAST(h & {_MASK64} AS UBIGINT)), 0) AS lo "
+        f"FROM (SELECT {keys}md5_number({_LINE_SQL}) AS h FROM {source})"
+        + (f" GROUP BY {group_by}" if group_by else "")
     )
-    text = pc.fill_null(ordered["value_text"], NULL_TEXT)
-    lines = pc.binary_join_element_wise(ordered["entity_id"], ordered["tag"], text, "\x1f")
-    for chunk in lines.chunks:
-        if len(chunk):
-            digest.update(("\n".join(chunk.to_pylist()) + "\n").encode())
-    return digest.hexdigest()
+
+
+def seal(as_of: dt.date, rows: int, hi: int, lo: int) -> str:
+    """The fingerprint from a result's row count and hash sums."""
+    text = f"as_of={as_of.isoformat()}\nrows={int(rows)}\nhi={int(hi)}\nlo={int(lo)}\n"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def fingerprint(table: pa.Table, as_of: dt.date) -> str:
+    """Fingerprint of an Arrow long table; equal rows in any order give the same text."""
+    if table.num_rows >= SMALL_FINGERPRINT_ROWS:
+        con = duckdb.connect(":memory:")
+        try:
+            con.register("fingerprint_rows", table.select(["entity_id", "tag", "value_text"]))
+            n, hi, lo = con.execute(fingerprint_parts_sql("fingerprint_rows")).fetchall()[0]
+        finally:
+            con.close()
+        return seal(as_of, n, hi, lo)
+    hi = lo = 0
+    texts = table["value_text"].to_pylist()
+    for entity, tag, text in zip(
+        table["entity_id"].to_pylist(), table["tag"].to_pylist(), texts, strict=True
+    ):
+        line = f"{entity}\x1f{tag}\x1f{NULL_TEXT if text is None else text}"
+        digest = hashlib.md5(line.encode(), usedforsecurity=False).digest()
+        hi += int.from_bytes(digest[8:], "little")
+        lo += int.from_bytes(digest[:8], "little")
+    return seal(as_of, table.num_rows, hi, lo)
 
 
 class LongTable:
@@ -154,21 +216,40 @@ class LongTable:
         """Insert ``tag``'s rows read from ``source`` (bound ``params`` include ``as_of``)."""
         self._con.execute(f"INSERT INTO {self._name} {shape_sql(tag, source)}", params)
 
-    def finish(self, as_of: dt.date, tags: Sequence[str]) -> TagResult:
-        """Refuse duplicate (entity, tag) rows, then return the sorted table and fingerprint."""
+    def finish(
+        self, as_of: dt.date, tags: Sequence[str], output: Path | None = None
+    ) -> TagResult:
+        """Refuse duplicate (entity, tag) rows, fingerprint, then hand the rows over.
+
+        With ``output`` the rows go to that Parquet file sorted by (entity_id, tag), streamed
+        by DuckDB within its memory limit; without, they come back as one Arrow table.
+        """
         dup = self._con.execute(
             f"SELECT tag, entity_id, count(*) FROM {self._name} GROUP BY ALL "
             "HAVING count(*) > 1 ORDER BY tag, entity_id LIMIT 1"
-        ).fetchone()
-        if dup is not None:
+        ).fetchall()
+        if dup:
+            dup = dup[0]
             raise TagRunError(
                 f"tag {dup[0]!r} returned {dup[2]} rows for entity {dup[1]!r}; "
                 "a tag has at most one value per entity"
             )
-        table = (
-            self._con.sql(f"SELECT * FROM {self._name} ORDER BY entity_id, tag")
-            .to_arrow_table()
-            .cast(SCHEMA)
-        )
+        n, hi, lo = self._con.execute(fingerprint_parts_sql(self._name)).fetchall()[0]
+        entities = self._con.execute(
+            f"SELECT count(DISTINCT entity_id) FROM {self._name}"
+        ).fetchall()[0][0]
+        ordered = f"SELECT * FROM {self._name} ORDER BY entity_id, tag"
+        data: pa.Table | None = None
+        if output is not None:
+            output = Path(output)
+            output.parent.mkdir(parents=True, exist_ok=True)
+            partial = output.with_name(output.name + ".partial")
+            self._con.sql(ordered).write_parquet(str(partial), compression="zstd")
+            partial.replace(output)  # readers never see half a file
+        else:
+            data = self._con.sql(ordered).to_arrow_table().cast(SCHEMA)
         self._con.execute(f"DROP TABLE {self._name}")
-        return TagResult(as_of, tuple(tags), table, fingerprint(table, as_of))
+        return TagResult(
+            as_of, tuple(tags), seal(as_of, n, hi, lo), int(n), int(entities), data, output
+        )
+

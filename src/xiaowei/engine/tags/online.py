@@ -201,7 +201,8 @@ class OnlineTags:
         if len(names) != len(set(names)):
             dup = next(n for n in names if names.count(n) > 1)
             raise TagRunError(f"tag {dup!r} returned more than one row for entity {entity_id!r}")
-        return TagResult(as_of, tuple(t.name for t in self._tags), table, fingerprint(table, as_of))
+        return TagResult(as_of, tuple(t.name for t in self._tags), fingerprint(table, as_of),
+                         table.num_rows, 1 if table.num_rows else 0, data=table)
 
     def values(self, entity_id: str, as_of: dt.date) -> dict[str, Any]:
         """``compute`` as a plain dict tag → Python value."""

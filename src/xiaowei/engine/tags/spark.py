@@ -15,6 +15,7 @@ import datetime as dt
 import shutil
 import subprocess
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -105,6 +106,7 @@ class SparkTagRunner:
         as_of: dt.date,
         tags: Iterable[str] | None = None,
         progress: Progress | None = None,
+        output: Path | None = None,
     ) -> TagResult:
         """All chosen tags for all entities as of ``as_of``; same layout as the DuckDB runner."""
         as_of = check_as_of(as_of)
@@ -120,7 +122,7 @@ class SparkTagRunner:
                 con.unregister("spark_part")
                 if progress is not None:
                     progress(tag.name, done, len(chosen))
-            return out.finish(as_of, [t.name for t in chosen])
+            return out.finish(as_of, [t.name for t in chosen], output)
         finally:
             con.close()
 
@@ -132,6 +134,7 @@ def run_spark(
     spark: SparkSession,
     tags: Iterable[str] | None = None,
     progress: Progress | None = None,
+    output: Path | None = None,
 ) -> TagResult:
     """One-shot batch run on an existing Spark session."""
-    return SparkTagRunner(catalogue, sources, spark).run(as_of, tags, progress)
+    return SparkTagRunner(catalogue, sources, spark).run(as_of, tags, progress, output)

@@ -12,7 +12,7 @@ rendered for either engine; the author's text is never executed as written.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import sqlglot
@@ -186,6 +186,20 @@ def check_tag_sql(
     return tuple(reads)
 
 
+def staging_query(read: TableRead) -> exp.Select:
+    """The rows of ``read``'s table known (and valid) at ``:as_of``: what ``pit__<table>`` holds.
+
+    A batch run that has several tags over one table stores this once as a table named
+    ``pit__<table>`` and compiles its tags with ``staged=`` so that they read it directly.
+    """
+    return _pit_cte(read, entity_filter=False).this
+
+
+def staged_name(table: str) -> str:
+    """The name a staged point-in-time copy of ``table`` has in the batch connection."""
+    return RESERVED_PREFIX + table
+
+
 def _pit_cte(read: TableRead, entity_filter: bool) -> exp.CTE:
     as_of = exp.Placeholder(this=AS_OF)
     conditions: list[exp.Expression] = [
@@ -221,12 +235,16 @@ def point_in_time(
     value_type: exp.DataType,
     *,
     entity_filter: bool = False,
+    staged: Collection[str] = (),
 ) -> exp.Select:
     """The author's query with every declared-table read redirected to a point-in-time CTE.
 
     ``entity_filter`` adds ``key = :key__<table>`` to each keyed table's CTE and
     ``entity_id = :entity_id`` to the result, so that one entity's tags touch only its rows.
+    Tables in ``staged`` get no CTE: the caller has stored ``staging_query`` under that name.
     """
+    if entity_filter and staged:
+        raise ValueError("an entity-filtered query cannot read staged (all-entity) tables")
     author = query.copy()
     ctes_of_author = {cte.alias_or_name.lower() for cte in author.find_all(exp.CTE)}
     for table in list(author.find_all(exp.Table)):
@@ -238,7 +256,7 @@ def point_in_time(
         table.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
     inner_with = author.args.get("with_")
     author.set("with_", None)
-    ctes = [_pit_cte(reads[name], entity_filter) for name in reads]
+    ctes = [_pit_cte(reads[name], entity_filter) for name in reads if name not in staged]
     if inner_with is not None:
         ctes.extend(inner_with.expressions)
     outer = exp.select(
