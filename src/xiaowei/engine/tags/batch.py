@@ -73,6 +73,25 @@ def register_views(
         relation.to_view(name, replace=True)
 
 
+def staging_plan(
+    catalogue: Catalogue, chosen: Sequence[DefinedTag], dialect: str
+) -> dict[str, str]:
+    """Table → the query of its point-in-time rows, for each table several chosen tags read.
+
+    Why: each tag reading the Parquet file itself would decode it and filter it by ``as_of``
+    again; the engine's own columnar copy, filtered once, is then scanned by every tag over
+    that table at a fraction of the cost. A table read by one tag only is left to that tag's
+    CTE (storing it would cost a scan and save none).
+    """
+    readers = Counter(name for tag in chosen for name in tag.reads)
+    plan = {}
+    for name, count in readers.items():
+        if count >= STAGE_MIN_READERS:
+            t = catalogue.tables[name]
+            plan[name] = render(staging_query(TableRead(name, t.known_at, t.valid_from)), dialect)
+    return plan
+
+
 class DuckDBTagRunner:
     """Runs catalogue tags over Parquet sources in one private DuckDB connection."""
 
@@ -151,25 +170,13 @@ class DuckDBTagRunner:
                 self._con.execute(f"DROP TABLE IF EXISTS {staged_name(name)}")
 
     def _stage(self, chosen: Sequence[DefinedTag], as_of: dt.date) -> list[str]:
-        """Store once the point-in-time rows of each table that several chosen tags read.
-
-        Why: each tag reading the Parquet file itself would decode it and filter it by
-        ``as_of`` again; DuckDB's own columnar table, filtered once, is then scanned by every
-        tag over that table at a fraction of the cost. A table read by one tag only is left
-        to that tag's CTE (storing it would cost a scan and save none).
-        """
-        readers = Counter(name for tag in chosen for name in tag.reads)
-        staged = [name for name, count in readers.items() if count >= STAGE_MIN_READERS]
-        for name in staged:
-            query = render(staging_query(self._table_read(name)), "duckdb")
+        """Store the point-in-time rows of each table that several chosen tags read."""
+        plan = staging_plan(self.catalogue, chosen, "duckdb")
+        for name, query in plan.items():
             self._con.execute(
                 f"CREATE OR REPLACE TEMP TABLE {staged_name(name)} AS {query}", {"as_of": as_of}
             )
-        return staged
-
-    def _table_read(self, name: str) -> TableRead:
-        t = self.catalogue.tables[name]
-        return TableRead(name, t.known_at, t.valid_from)
+        return list(plan)
 
 
 def run_duckdb(

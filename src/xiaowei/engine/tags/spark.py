@@ -14,20 +14,26 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
 
-from xiaowei.engine.tags.batch import Sources, check_as_of, parquet_paths, tables_needed
-from xiaowei.engine.tags.catalogue import Catalogue
+from xiaowei.engine.tags.batch import (
+    Sources,
+    check_as_of,
+    parquet_paths,
+    staging_plan,
+    tables_needed,
+)
+from xiaowei.engine.tags.catalogue import Catalogue, DefinedTag
 from xiaowei.engine.tags.layout import LongTable, Progress, TagResult, configure_duckdb
-from xiaowei.engine.tags.sql import render
+from xiaowei.engine.tags.sql import render, staged_name
 from xiaowei.store.analytic import quote_identifier
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame, SparkSession
 
 JAVA_HINT = "run `bash scripts/ensure_java.sh` (installs Debian's default-jre-headless)"
 # Settings that change results: they are forced on any session a runner is given.
@@ -95,11 +101,11 @@ class SparkTagRunner:
             quote_identifier(name, "table")
             frame = spark.read.parquet(*parquet_paths(sources[name]))
             frame.createOrReplaceTempView(name)
-        self._sql = {t.name: render(catalogue.compiled(t), "spark") for t in catalogue.select()}
 
-    def sql(self, tag: str) -> str:
-        """The Spark SQL text actually run for ``tag``."""
-        return self._sql[tag]
+    def sql(self, tag: str, staged: Collection[str] = ()) -> str:
+        """The Spark SQL text run for ``tag`` (``staged``: as in the DuckDB runner)."""
+        compiled = self.catalogue.compiled(self.catalogue.tags[tag], staged=staged)
+        return render(compiled, "spark")
 
     def run(
         self,
@@ -112,11 +118,13 @@ class SparkTagRunner:
         as_of = check_as_of(as_of)
         chosen = self.catalogue.select(tags)
         con = duckdb.connect(":memory:")
+        staged = self._stage(chosen, as_of)
         try:
             configure_duckdb(con)
             out = LongTable(con)
             for done, tag in enumerate(chosen, start=1):
-                part = self.spark.sql(self._sql[tag.name], args={"as_of": as_of}).toArrow()
+                sql = self.sql(tag.name, list(staged))
+                part = self.spark.sql(sql, args={"as_of": as_of}).toArrow()
                 con.register("spark_part", part)
                 out.add(tag, "spark_part", {"as_of": as_of})
                 con.unregister("spark_part")
@@ -125,6 +133,21 @@ class SparkTagRunner:
             return out.finish(as_of, [t.name for t in chosen], output)
         finally:
             con.close()
+            for name, frame in staged.items():
+                self.spark.catalog.dropTempView(staged_name(name))
+                frame.unpersist()
+
+    def _stage(self, chosen: Sequence[DefinedTag], as_of: dt.date) -> dict[str, DataFrame]:
+        """The DuckDB runner's staging, as cached DataFrames (memory, then local disk)."""
+        from pyspark import StorageLevel
+
+        staged = {}
+        for name, query in staging_plan(self.catalogue, chosen, "spark").items():
+            frame = self.spark.sql(query, args={"as_of": as_of})
+            frame.persist(StorageLevel.MEMORY_AND_DISK)
+            frame.createOrReplaceTempView(staged_name(name))
+            staged[name] = frame
+        return staged
 
 
 def run_spark(
