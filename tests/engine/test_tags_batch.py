@@ -3,6 +3,7 @@ bound inputs, and DuckDB and Spark agreeing to the fingerprint."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
@@ -11,7 +12,8 @@ from pathlib import Path
 import pyarrow.compute as pc
 import pytest
 
-from xiaowei.engine.tags import SCHEMA, TagRunError, load_catalogue, run_duckdb
+from xiaowei.engine.tags import SCHEMA, Catalogue, TagRunError, load_catalogue, run_duckdb
+from xiaowei.engine.tags.batch import DuckDBTagRunner
 from xiaowei.engine.tags.layout import fingerprint
 
 AS_OF = dt.date(2024, 3, 1)
@@ -124,9 +126,13 @@ def test_a_run_written_to_parquet_keeps_nothing_in_memory(
     assert not target.with_name(target.name + ".partial").exists()
     assert on_disk.fingerprint == in_memory.fingerprint
     assert (on_disk.rows, on_disk.entities) == (in_memory.rows, in_memory.entities)
-    assert on_disk.table.equals(in_memory.table)
+    by_key = [("entity_id", "ascending"), ("tag", "ascending")]
+    assert on_disk.table.sort_by(by_key).equals(in_memory.table)  # the file keeps run order
     assert on_disk.values("s000") == in_memory.values("s000") != {}
     # the history folds either form in identically
+    assert on_disk.tag_fingerprint("order_count_30d") == fingerprint(
+        in_memory.table.filter(pc.equal(in_memory.table["tag"], "order_count_30d")), AS_OF
+    )
     from_file, from_memory = TagHistory(), TagHistory()
     assert from_file.apply(on_disk) == from_memory.apply(in_memory) > 0
     assert from_file.as_of(AS_OF).equals(from_memory.as_of(AS_OF))
@@ -203,3 +209,116 @@ def test_a_runner_for_some_tags_needs_only_their_tables(catalogue, toy_sources) 
         others = [n for n in catalogue.tags if n not in only_orders]
         with pytest.raises(KeyError, match="were not given to this runner"):
             runner.run(dt.date(2024, 3, 1), tags=others[:1])
+
+
+def test_fused_tags_keep_each_tags_own_rows_and_values(catalogue, toy_sources) -> None:
+    """Tags of one table run as one query give exactly what each gives alone: its own window,
+    no row where it had none (not a NULL), and a FILTER the author wrote kept as well."""
+    from xiaowei.engine.tags.batch import DuckDBTagRunner
+    from xiaowei.engine.tags.fusion import plan_fusion
+
+    groups, _ = plan_fusion(catalogue.select())
+    fused = {t.name for g in groups for t in g.tags}
+    assert {"order_count_30d", "order_amount_30d", "last_order_date"} <= fused
+    for as_of in (dt.date(2024, 1, 20), AS_OF):
+        with DuckDBTagRunner(catalogue, toy_sources, fuse=False) as runner:
+            plain = runner.run(as_of)
+        with DuckDBTagRunner(catalogue, toy_sources) as runner:
+            together = runner.run(as_of)
+        assert together.table.equals(plain.table)
+        assert together.fingerprint == plain.fingerprint
+
+
+def test_fusion_refuses_to_read_an_unfiltered_table() -> None:
+    """A fused query left reading the declared table would see rows not yet known at as-of."""
+    import sqlglot
+
+    from xiaowei.engine.tags.fusion import redirect
+
+    query = sqlglot.parse_one("SELECT shop_id FROM orders", read="duckdb")
+    assert "pit__orders" in redirect(query, "orders", "pit__orders").sql()
+    with pytest.raises(ValueError, match="refusing to run it unfiltered"):
+        redirect(query, "refunds", "pit__refunds")
+
+
+def test_shapes_that_cannot_fuse_run_alone(catalogue) -> None:
+    """Joins, windows, HAVING, functions sqlglot does not know, and columns read outside an
+    aggregate (a FILTER would not restrict them) keep a tag out of fusion."""
+    import sqlglot
+
+    from xiaowei.engine.tags.fusion import shape_of
+
+    base = catalogue.tags["order_count_30d"]
+
+    def shape(sql: str):
+        tag = dataclasses.replace(base, query=sqlglot.parse_one(sql, read="duckdb"))
+        return shape_of(tag)
+
+    assert shape("SELECT shop_id AS entity_id, count(*) AS value FROM orders "
+                 "WHERE amount > 0 GROUP BY shop_id").kind == "aggregate"
+    assert shape("SELECT shop_id AS entity_id, amount AS value FROM orders").kind == "row"
+    for refused in (
+        "SELECT shop_id AS entity_id, count(*) AS value FROM orders GROUP BY shop_id "
+        "HAVING count(*) > 2",
+        "SELECT shop_id AS entity_id, sum(amount) OVER () AS value FROM orders",
+        "SELECT shop_id AS entity_id, my_udf(amount) AS value FROM orders GROUP BY shop_id",
+        "SELECT shop_id AS entity_id, max(amount) + amount AS value FROM orders "
+        "GROUP BY shop_id, amount",
+        "SELECT amount AS entity_id, count(*) AS value FROM orders GROUP BY shop_id",
+    ):
+        assert shape(refused) is None, refused
+
+
+def _extended(tmp_path: Path, extra: str) -> Catalogue:
+    text = (Path(__file__).parent / "data" / "toy_catalogue.yaml").read_text("utf-8")
+    (tmp_path / "cat.yaml").write_text(text + extra, "utf-8")
+    return load_catalogue(tmp_path)
+
+
+_TAG_HEAD = """
+  - name: {name}
+    label: {{zh: 标签, en: tag}}
+    category: fact
+    entity: shop
+    type: {type}
+    unit: count
+    cadence: daily
+    owner: data-team
+    version: 1
+    description: For fusion tests.
+    sql: {sql}
+"""
+
+
+def test_an_authors_own_filter_is_kept_when_fused(toy_sources, tmp_path: Path) -> None:
+    cat = _extended(tmp_path, _TAG_HEAD.format(
+        name="big_orders_30d", type="int",
+        sql="SELECT shop_id AS entity_id, count(*) FILTER (WHERE amount > 2000) AS value "
+            "FROM orders WHERE ordered_on > :as_of - INTERVAL 30 DAY GROUP BY shop_id"))
+    names = ["big_orders_30d", "order_count_30d", "order_amount_30d"]
+    with DuckDBTagRunner(cat, toy_sources, fuse=False) as runner:
+        plain = runner.run(AS_OF, names)
+    with DuckDBTagRunner(cat, toy_sources) as runner:
+        together = runner.run(AS_OF, names)
+    assert together.table.equals(plain.table)
+    counts = {r["entity_id"]: r["value_int"] for r in together.table.to_pylist()
+              if r["tag"] == "big_orders_30d"}
+    totals = {r["entity_id"]: r["value_int"] for r in together.table.to_pylist()
+              if r["tag"] == "order_count_30d"}
+    assert any(0 < counts[s] < totals[s] for s in counts)  # the author's FILTER did act
+
+
+def test_a_fused_row_tag_with_two_values_for_one_entity_is_still_refused(
+    toy_sources, tmp_path: Path
+) -> None:
+    cat = _extended(tmp_path, _TAG_HEAD.format(
+        name="every_amount", type="decimal",
+        sql="SELECT shop_id AS entity_id, amount AS value FROM orders")
+        + _TAG_HEAD.format(name="every_day", type="date",
+                           sql="SELECT shop_id AS entity_id, ordered_on AS value FROM orders"))
+    from xiaowei.engine.tags.fusion import plan_fusion
+
+    groups, _ = plan_fusion(cat.select(["every_amount", "every_day"]))
+    assert len(groups) == 1 and groups[0].query.args.get("group") is None
+    with pytest.raises(TagRunError, match=r"tag 'every_amount' returned \d+ rows for entity"):
+        run_duckdb(cat, toy_sources, AS_OF, ["every_amount", "every_day"])

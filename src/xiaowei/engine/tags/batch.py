@@ -17,6 +17,7 @@ from types import TracebackType
 import duckdb
 
 from xiaowei.engine.tags.catalogue import Catalogue, DefinedTag
+from xiaowei.engine.tags.fusion import FusedGroup, fill, redirect, used_parameters
 from xiaowei.engine.tags.layout import LongTable, Progress, TagResult, configure_duckdb
 from xiaowei.engine.tags.sql import TableRead, render, staged_name, staging_query
 from xiaowei.store.analytic import ParquetSource, quote_identifier
@@ -102,10 +103,13 @@ class DuckDBTagRunner:
         *,
         tags: Iterable[str] | None = None,
         threads: int | None = None,
+        fuse: bool = True,
     ) -> None:
         """``tags``: the tags this runner may run (default all); only the tables they read
-        need a source, so a runner over part of a catalogue needs only part of the data."""
+        need a source, so a runner over part of a catalogue needs only part of the data.
+        ``fuse``: run tags of one table and shape as one query (see ``fusion``)."""
         self.catalogue = catalogue
+        self.fuse = fuse
         self.sources = dict(sources)
         self._con = duckdb.connect(":memory:")
         configure_duckdb(self._con)
@@ -158,16 +162,24 @@ class DuckDBTagRunner:
         if unprepared:
             raise KeyError(f"tags {unprepared} were not given to this runner when it was made")
         staged = self._stage(chosen, as_of)
+        params = {"as_of": as_of}
+        fused: list[str] = []
+
+        def materialise(group: FusedGroup, name: str) -> None:
+            # A group has several tags over its table, so the table is always staged.
+            sql = render(redirect(group.query, group.table, staged_name(group.table)), "duckdb")
+            self._con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}",
+                              used_parameters(sql, params))
+            fused.append(name)
+
         try:
             out = LongTable(self._con)
-            for done, tag in enumerate(chosen, start=1):
-                out.add(tag, f"({self.sql(tag.name, staged)})", {"as_of": as_of})
-                if progress is not None:
-                    progress(tag.name, done, len(chosen))
+            fill(out, chosen, fuse=self.fuse, single=lambda t: f"({self.sql(t.name, staged)})",
+                 materialise=materialise, params=params, progress=progress)
             return out.finish(as_of, [t.name for t in chosen], output)
         finally:
-            for name in staged:
-                self._con.execute(f"DROP TABLE IF EXISTS {staged_name(name)}")
+            for name in [*fused, *(staged_name(n) for n in staged)]:
+                self._con.execute(f"DROP TABLE IF EXISTS {name}")
 
     def _stage(self, chosen: Sequence[DefinedTag], as_of: dt.date) -> list[str]:
         """Store the point-in-time rows of each table that several chosen tags read."""

@@ -30,7 +30,7 @@ from xiaowei.engine.tags.layout import (
     fingerprint_parts_sql,
     seal,
 )
-from xiaowei.store.analytic import quote_identifier
+from xiaowei.store.analytic import memory_limit, quote_identifier, spill_directory
 
 _VALUES = ", ".join(name for name, _, _ in VALUE_COLUMNS.values())
 _VALUE_DDL = ", ".join(f"{name} {sql}" for name, sql, _ in VALUE_COLUMNS.values())
@@ -74,6 +74,9 @@ class TagHistory:
             self._con, self._owned = database, False
         else:
             self._con, self._owned = duckdb.connect(str(database)), True
+            # DuckDB would otherwise take 80% of the machine for a bank's history.
+            self._con.execute("SET memory_limit = ?", [memory_limit()])
+            self._con.execute("SET temp_directory = ?", [str(spill_directory())])
         s = quote_identifier(schema, "schema")
         self._history, self._runs = f"{s}.history", f"{s}.runs"
         self._con.execute(f"CREATE SCHEMA IF NOT EXISTS {s}")
@@ -116,8 +119,10 @@ class TagHistory:
 
     def _fold(self, result: TagResult, incoming: str, known: dt.datetime) -> int:
         con = self._con
-        parts = {row[0]: row[1:] for row in con.execute(
-            fingerprint_parts_sql(incoming, group_by="tag")).fetchall()}
+        parts = result.parts
+        if parts is None:  # a result made elsewhere: hash its rows here
+            parts = {row[0]: row[1:] for row in con.execute(
+                fingerprint_parts_sql(incoming, group_by="tag")).fetchall()}
         to_apply: list[str] = []
         prints: dict[str, str] = {}
         for tag in result.tags:

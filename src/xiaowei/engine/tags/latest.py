@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from xiaowei.engine.tags.layout import typed_value
 
@@ -25,13 +26,17 @@ class LatestSnapshot:
 
     def __init__(self, table: pa.Table) -> None:
         self._table = table.sort_by([("entity_id", "ascending"), ("tag", "ascending")])
-        ids = self._table["entity_id"].to_numpy(zero_copy_only=False)
-        if len(ids):
-            starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-            stops = np.r_[starts[1:], len(ids)]
+        ids = self._table["entity_id"].combine_chunks()
+        n = len(ids)
+        if n:
+            # Boundaries found in Arrow: only one Python string per entity, not one per value
+            # (a bank's 40 million values as Python objects would take gigabytes).
+            changed = pc.not_equal(ids.slice(1), ids.slice(0, n - 1))
+            starts = np.flatnonzero(np.r_[True, changed.to_numpy(zero_copy_only=False)])
+            stops = np.r_[starts[1:], n]
             self._spans = dict(
                 zip(
-                    ids[starts].tolist(),
+                    ids.take(pa.array(starts)).to_pylist(),
                     zip(starts.tolist(), stops.tolist(), strict=True),
                     strict=True,
                 )

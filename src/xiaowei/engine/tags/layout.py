@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,10 +125,18 @@ class TagResult:
     entities: int
     data: pa.Table | None = None
     path: Path | None = None
+    parts: Mapping[str, tuple[int, int, int]] | None = None  # per tag: rows, hash sums
+
+    def tag_fingerprint(self, tag: str) -> str | None:
+        """One tag's fingerprint (as ``fingerprint`` of its rows), when the run kept it."""
+        if self.parts is None:
+            return None
+        return seal(self.as_of, *self.parts.get(tag, (0, 0, 0)))
 
     @property
     def table(self) -> pa.Table:
-        """The rows as one Arrow table sorted by (entity_id, tag); read anew from ``path``."""
+        """The rows as one Arrow table (sorted by (entity_id, tag) when held in memory; in
+        the order the tags ran when read anew from ``path``)."""
         if self.data is not None:
             return self.data
         if self.path is None:
@@ -210,46 +218,76 @@ class LongTable:
     def __init__(self, con: duckdb.DuckDBPyConnection, name: str = "tag_result_long") -> None:
         self._con = con
         self._name = name
+        self._unchecked: list[str] = []
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({columns_ddl()})")
 
-    def add(self, tag: DefinedTag, source: str, params: dict[str, Any]) -> None:
-        """Insert ``tag``'s rows read from ``source`` (bound ``params`` include ``as_of``)."""
+    def add(
+        self, tag: DefinedTag, source: str, params: dict[str, Any], *, unique: bool = False
+    ) -> None:
+        """Insert ``tag``'s rows read from ``source`` (bound ``params`` include ``as_of``).
+
+        ``unique``: the caller knows the rows have one entity each (the tag groups by its
+        entity key), so ``finish`` need not check them — at a bank's scale the check is the
+        costliest part of finishing.
+        """
         self._con.execute(f"INSERT INTO {self._name} {shape_sql(tag, source)}", params)
+        if not unique:
+            self._unchecked.append(tag.name)
 
     def finish(
         self, as_of: dt.date, tags: Sequence[str], output: Path | None = None
     ) -> TagResult:
         """Refuse duplicate (entity, tag) rows, fingerprint, then hand the rows over.
 
-        With ``output`` the rows go to that Parquet file sorted by (entity_id, tag), streamed
-        by DuckDB within its memory limit; without, they come back as one Arrow table.
+        With ``output`` the rows go to that Parquet file in the order the tags were added,
+        streamed by DuckDB within its memory limit (sorting a bank's rows would cost more than
+        computing them); without, they come back as one Arrow table sorted by (entity, tag).
         """
-        dup = self._con.execute(
-            f"SELECT tag, entity_id, count(*) FROM {self._name} GROUP BY ALL "
-            "HAVING count(*) > 1 ORDER BY tag, entity_id LIMIT 1"
-        ).fetchall()
-        if dup:
-            dup = dup[0]
-            raise TagRunError(
-                f"tag {dup[0]!r} returned {dup[2]} rows for entity {dup[1]!r}; "
-                "a tag has at most one value per entity"
-            )
-        n, hi, lo = self._con.execute(fingerprint_parts_sql(self._name)).fetchall()[0]
+        self._refuse_duplicates()
+        parts = {
+            str(row[0]): (int(row[1]), int(row[2]), int(row[3]))
+            for row in self._con.execute(
+                fingerprint_parts_sql(self._name, group_by="tag")
+            ).fetchall()
+        }
+        n, hi, lo = (sum(part[k] for part in parts.values()) for k in range(3))
         entities = self._con.execute(
             f"SELECT count(DISTINCT entity_id) FROM {self._name}"
         ).fetchall()[0][0]
-        ordered = f"SELECT * FROM {self._name} ORDER BY entity_id, tag"
         data: pa.Table | None = None
         if output is not None:
             output = Path(output)
             output.parent.mkdir(parents=True, exist_ok=True)
             partial = output.with_name(output.name + ".partial")
-            self._con.sql(ordered).write_parquet(str(partial), compression="zstd")
+            self._con.table(self._name).write_parquet(str(partial), compression="zstd")
             partial.replace(output)  # readers never see half a file
         else:
+            ordered = f"SELECT * FROM {self._name} ORDER BY entity_id, tag"
             data = self._con.sql(ordered).to_arrow_table().cast(SCHEMA)
         self._con.execute(f"DROP TABLE {self._name}")
         return TagResult(
-            as_of, tuple(tags), seal(as_of, n, hi, lo), int(n), int(entities), data, output
+            as_of, tuple(tags), seal(as_of, n, hi, lo), int(n), int(entities), data, output,
+            {tag: parts.get(tag, (0, 0, 0)) for tag in tags},
+        )
+
+    def _refuse_duplicates(self) -> None:
+        if not self._unchecked:
+            return
+        bad = self._con.execute(
+            f"SELECT tag FROM {self._name} WHERE list_contains($tags, tag) GROUP BY tag "
+            "HAVING count(*) <> count(DISTINCT entity_id) ORDER BY tag LIMIT 1",
+            {"tags": self._unchecked},
+        ).fetchall()
+        if not bad:
+            return
+        tag = bad[0][0]
+        entity, count = self._con.execute(
+            f"SELECT entity_id, count(*) FROM {self._name} WHERE tag = $tag GROUP BY entity_id "
+            "HAVING count(*) > 1 ORDER BY entity_id LIMIT 1",
+            {"tag": tag},
+        ).fetchall()[0]
+        raise TagRunError(
+            f"tag {tag!r} returned {count} rows for entity {entity!r}; "
+            "a tag has at most one value per entity"
         )
 

@@ -28,6 +28,7 @@ from xiaowei.engine.tags.batch import (
     tables_needed,
 )
 from xiaowei.engine.tags.catalogue import Catalogue, DefinedTag
+from xiaowei.engine.tags.fusion import FusedGroup, fill, redirect
 from xiaowei.engine.tags.layout import LongTable, Progress, TagResult, configure_duckdb
 from xiaowei.engine.tags.sql import render, staged_name
 from xiaowei.store.analytic import quote_identifier
@@ -92,8 +93,11 @@ def local_session(app_name: str = "xiaowei-tags", cores: int = 2) -> SparkSessio
 class SparkTagRunner:
     """Runs catalogue tags on a Spark session over the Parquet sources (as temp views)."""
 
-    def __init__(self, catalogue: Catalogue, sources: Sources, spark: SparkSession) -> None:
+    def __init__(
+        self, catalogue: Catalogue, sources: Sources, spark: SparkSession, *, fuse: bool = True
+    ) -> None:
         self.catalogue = catalogue
+        self.fuse = fuse
         self.spark = spark
         for key, value in RESULT_SETTINGS.items():
             spark.conf.set(key, value)
@@ -119,17 +123,26 @@ class SparkTagRunner:
         chosen = self.catalogue.select(tags)
         con = duckdb.connect(":memory:")
         staged = self._stage(chosen, as_of)
+        parts: list[str] = []
+
+        def single(tag: DefinedTag) -> str:
+            if parts:  # the previous part has been copied into the long table by now
+                con.unregister(parts[-1])
+            name = f"spark_part_{len(parts)}"
+            sql = self.sql(tag.name, list(staged))
+            con.register(name, self.spark.sql(sql, args={"as_of": as_of}).toArrow())
+            parts.append(name)
+            return name
+
+        def materialise(group: FusedGroup, name: str) -> None:
+            sql = render(redirect(group.query, group.table, staged_name(group.table)), "spark")
+            con.register(name, self.spark.sql(sql, args={"as_of": as_of}).toArrow())
+
         try:
             configure_duckdb(con)
             out = LongTable(con)
-            for done, tag in enumerate(chosen, start=1):
-                sql = self.sql(tag.name, list(staged))
-                part = self.spark.sql(sql, args={"as_of": as_of}).toArrow()
-                con.register("spark_part", part)
-                out.add(tag, "spark_part", {"as_of": as_of})
-                con.unregister("spark_part")
-                if progress is not None:
-                    progress(tag.name, done, len(chosen))
+            fill(out, chosen, fuse=self.fuse, single=single, materialise=materialise,
+                 params={"as_of": as_of}, progress=progress)
             return out.finish(as_of, [t.name for t in chosen], output)
         finally:
             con.close()

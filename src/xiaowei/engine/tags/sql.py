@@ -221,7 +221,7 @@ def key_parameter(read: TableRead) -> str:
     return f"key__{read.name}"
 
 
-def _value_cast(value_type: exp.DataType) -> exp.Expression:
+def value_cast(value_type: exp.DataType) -> exp.Expression:
     value = exp.column(VALUE, RESULT_ALIAS)
     if value_type.this == exp.DataType.Type.BIGINT:
         # CAST(2.5 AS BIGINT) rounds on DuckDB and truncates on Spark; ROUND first agrees.
@@ -261,7 +261,7 @@ def point_in_time(
         ctes.extend(inner_with.expressions)
     outer = exp.select(
         exp.cast(exp.column(ENTITY, RESULT_ALIAS), "VARCHAR").as_(ENTITY),
-        _value_cast(value_type).as_(VALUE),
+        value_cast(value_type).as_(VALUE),
     ).from_(author.subquery(RESULT_ALIAS))
     if entity_filter:
         entity = exp.cast(exp.column(ENTITY, RESULT_ALIAS), "VARCHAR")
