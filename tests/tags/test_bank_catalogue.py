@@ -114,3 +114,36 @@ def test_sources_that_cover_everyone_count_zero_not_empty(governed_sources: dict
     assert any(v.get("court_cases_defendant_12m") == 0 for v in values)
     # The bureau is queried only with consent, at application: no report stays unknown.
     assert counts["bureau_overdue_now"] < parties
+
+
+def test_two_credit_reports_of_one_day_give_one_answer(
+    governed_sources: dict[str, Path], tmp_path: Path
+) -> None:
+    """A tie in "the latest report" is broken by the catalogue, not by row order: the same
+    reports in two orders give the same tags, and the worse report of the day is read."""
+    import duckdb
+
+    con = duckdb.connect()
+    source = str(governed_sources["bureau_report"])
+    party, day = con.execute(
+        "SELECT party_id, max(query_date) FROM read_parquet($p) GROUP BY party_id "
+        "ORDER BY party_id LIMIT 1", {"p": source}).fetchall()[0]
+    # A second report of the same day and the same arrival, with one more overdue account.
+    twin = ("SELECT * REPLACE (overdue_accounts_now + 1 AS overdue_accounts_now) "
+            "FROM read_parquet($p) WHERE party_id = $party AND query_date = $day")
+    bureau_tags = ["other_bank_loans", "bureau_overdue_now", "hard_inquiries_3m"]
+    prints = []
+    for order in ("ASC", "DESC"):
+        path = tmp_path / f"bureau_{order}.parquet"
+        con.execute(
+            f"COPY (SELECT * FROM (SELECT * FROM read_parquet($p) UNION ALL {twin}) "
+            f"ORDER BY party_id, overdue_accounts_now {order}) TO '{path}' (FORMAT parquet)",
+            {"p": source, "party": party, "day": day})
+        result = run_duckdb(bank_catalogue(), {**governed_sources, "bureau_report": path},
+                            AS_OF, tags=bureau_tags)
+        prints.append(result.fingerprint)
+        worst = con.execute(
+            "SELECT max(overdue_accounts_now) FROM read_parquet($p) WHERE party_id = $party "
+            "AND query_date = $day", {"p": str(path), "party": party, "day": day}).fetchall()
+        assert result.values(party)["bureau_overdue_now"] == worst[0][0]
+    assert prints[0] == prints[1]

@@ -67,7 +67,10 @@ def configure_duckdb(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("SET ieee_floating_point_ops = false")
     con.execute("SET error_on_division_by_zero = false")
     con.execute("SET memory_limit = ?", [memory_limit()])
-    con.execute("SET temp_directory = ?", [str(spill_directory())])
+    spill = str(spill_directory())
+    # A cursor shares its database's folder, which DuckDB will not switch once used.
+    if con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0] != spill:
+        con.execute("SET temp_directory = ?", [spill])
 
 
 def columns_ddl() -> str:
