@@ -57,7 +57,7 @@ def main() -> None:
     for _ in range(args.repeat):
         marks: list[float] = []
         t = time.perf_counter()
-        result = run_duckdb(cat, sources, as_of, output=work / "tag-runs" / "duckdb.parquet",
+        result = run_duckdb(cat, sources, as_of, output=work / "tag-runs" / "duckdb",
                             progress=lambda *_, m=marks: m.append(time.perf_counter()))
         runs.append(time.perf_counter() - t)
         finishing.append(t + runs[-1] - marks[-1])
@@ -73,7 +73,7 @@ def main() -> None:
         for _ in range(args.repeat):
             t = time.perf_counter()
             with DuckDBTagRunner(cat, sources, fuse=False) as runner:
-                plain = runner.run(as_of, output=work / "tag-runs" / "duckdb-unfused.parquet")
+                plain = runner.run(as_of, output=work / "tag-runs" / "duckdb-unfused")
             plain_runs.append(time.perf_counter() - t)
         unfused = statistics.median(plain_runs)
         print(f"duckdb unfused median {unfused:7.2f} s  {source_rows / unfused:12,.0f} source "
@@ -89,7 +89,7 @@ def main() -> None:
         for _ in range(args.repeat):
             t = time.perf_counter()
             sres = run_spark(cat, sources, as_of, spark=spark,
-                             output=work / "tag-runs" / "spark.parquet")
+                             output=work / "tag-runs" / "spark")
             sruns.append(time.perf_counter() - t)
         sp = statistics.median(sruns)
         print(f"spark batch    median {sp:7.2f} s  {source_rows / sp:12,.0f} source rows/s  "

@@ -120,14 +120,17 @@ def test_a_run_written_to_parquet_keeps_nothing_in_memory(
     from xiaowei.engine.tags import TagHistory
 
     in_memory = run_duckdb(catalogue, toy_sources, AS_OF)
-    target = tmp_path / "runs" / "duckdb-2024-03-01.parquet"
+    target = tmp_path / "runs" / "duckdb-2024-03-01"
     on_disk = run_duckdb(catalogue, toy_sources, AS_OF, output=target)
-    assert on_disk.data is None and on_disk.path == target and target.is_file()
+    assert on_disk.data is None and on_disk.path == target
+    assert {f.stem for f in target.glob("*.parquet")} == set(in_memory.table["tag"].to_pylist())
     assert not target.with_name(target.name + ".partial").exists()
     assert on_disk.fingerprint == in_memory.fingerprint
     assert (on_disk.rows, on_disk.entities) == (in_memory.rows, in_memory.entities)
     by_key = [("entity_id", "ascending"), ("tag", "ascending")]
-    assert on_disk.table.sort_by(by_key).equals(in_memory.table)  # the file keeps run order
+    assert on_disk.table.sort_by(by_key).equals(in_memory.table)  # files are per tag
+    again = run_duckdb(catalogue, toy_sources, AS_OF, output=target)  # a rerun replaces it
+    assert again.table.sort_by(by_key).equals(in_memory.table)
     assert on_disk.values("s000") == in_memory.values("s000") != {}
     # the history folds either form in identically
     assert on_disk.tag_fingerprint("order_count_30d") == fingerprint(
@@ -233,7 +236,7 @@ def test_fusion_refuses_to_read_an_unfiltered_table() -> None:
     """A fused query left reading the declared table would see rows not yet known at as-of."""
     import sqlglot
 
-    from xiaowei.engine.tags.fusion import redirect
+    from xiaowei.engine.tags.run_plan import redirect
 
     query = sqlglot.parse_one("SELECT shop_id FROM orders", read="duckdb")
     assert "pit__orders" in redirect(query, "orders", "pit__orders").sql()
@@ -322,3 +325,34 @@ def test_a_fused_row_tag_with_two_values_for_one_entity_is_still_refused(
     assert len(groups) == 1 and groups[0].query.args.get("group") is None
     with pytest.raises(TagRunError, match=r"tag 'every_amount' returned \d+ rows for entity"):
         run_duckdb(cat, toy_sources, AS_OF, ["every_amount", "every_day"])
+
+
+def test_a_run_stores_a_table_only_while_its_readers_run(
+    catalogue, toy_sources, monkeypatch
+) -> None:
+    """Tables read by several queries are stored once and dropped after their last reader;
+    a run leaves no stored table or fused result behind, even when a tag fails."""
+    from xiaowei.engine.tags import batch
+
+    events: list[tuple[str, str]] = []
+
+    class Recording(batch._DuckDBBackend):
+        def stage(self, table: str, sql: str) -> None:
+            events.append(("stage", table))
+            super().stage(table, sql)
+
+        def unstage(self, table: str) -> None:
+            events.append(("unstage", table))
+            super().unstage(table)
+
+    monkeypatch.setattr(batch, "_DuckDBBackend", Recording)
+    with DuckDBTagRunner(catalogue, toy_sources) as runner:
+        runner.run(AS_OF)
+        left = runner._con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
+    assert left == []
+    staged = [t for kind, t in events if kind == "stage"]
+    assert "orders" in staged and len(staged) == len(set(staged))
+    assert sorted(t for kind, t in events if kind == "unstage") == sorted(staged)
+    # regions is read by one query only: filtered inline, never stored
+    assert "regions" not in staged

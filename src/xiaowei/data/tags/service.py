@@ -36,8 +36,8 @@ def snapshot_dir(analytic: AnalyticStore) -> Path:
 
 
 def run_file(analytic: AnalyticStore, engine: str, as_of: dt.date) -> Path:
-    """Where a batch run's rows are kept: one Parquet file per engine and as-of."""
-    return snapshot_dir(analytic).parent / "tag-runs" / f"{engine}-{as_of.isoformat()}.parquet"
+    """Where a batch run's rows are kept: a folder per engine and as-of, a file per tag."""
+    return snapshot_dir(analytic).parent / "tag-runs" / f"{engine}-{as_of.isoformat()}"
 
 
 def export_governed(analytic: AnalyticStore, catalogue: Catalogue) -> dict[str, Path]:

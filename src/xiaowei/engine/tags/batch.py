@@ -9,17 +9,17 @@ DuckDB, so no value makes a round trip through Python until the finished Arrow t
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 
 import duckdb
 
 from xiaowei.engine.tags.catalogue import Catalogue, DefinedTag
-from xiaowei.engine.tags.fusion import FusedGroup, fill, redirect, used_parameters
+from xiaowei.engine.tags.fusion import FusedGroup
 from xiaowei.engine.tags.layout import LongTable, Progress, TagResult, configure_duckdb
-from xiaowei.engine.tags.sql import TableRead, render, staged_name, staging_query
+from xiaowei.engine.tags.run_plan import execute, used_parameters
+from xiaowei.engine.tags.sql import render, staged_name
 from xiaowei.store.analytic import ParquetSource, quote_identifier
 
 Sources = Mapping[str, ParquetSource]
@@ -72,25 +72,6 @@ def register_views(
         if missing:
             raise KeyError(f"table {name!r} lacks declared columns {sorted(missing)}")
         relation.to_view(name, replace=True)
-
-
-def staging_plan(
-    catalogue: Catalogue, chosen: Sequence[DefinedTag], dialect: str
-) -> dict[str, str]:
-    """Table → the query of its point-in-time rows, for each table several chosen tags read.
-
-    Why: each tag reading the Parquet file itself would decode it and filter it by ``as_of``
-    again; the engine's own columnar copy, filtered once, is then scanned by every tag over
-    that table at a fraction of the cost. A table read by one tag only is left to that tag's
-    CTE (storing it would cost a scan and save none).
-    """
-    readers = Counter(name for tag in chosen for name in tag.reads)
-    plan = {}
-    for name, count in readers.items():
-        if count >= STAGE_MIN_READERS:
-            t = catalogue.tables[name]
-            plan[name] = render(staging_query(TableRead(name, t.known_at, t.valid_from)), dialect)
-    return plan
 
 
 class DuckDBTagRunner:
@@ -153,42 +134,45 @@ class DuckDBTagRunner:
     ) -> TagResult:
         """All chosen tags for all entities as of ``as_of``, in the long layout.
 
-        ``output``: a Parquet file to write the rows to instead of returning them in memory
-        (what a whole-bank run should do; see ``TagResult``).
+        ``output``: a folder to write the rows to, one Parquet file per tag, instead of
+        returning them in memory (what a whole-bank run should do; see ``TagResult``).
         """
         as_of = check_as_of(as_of)
         chosen = self.catalogue.select(tags if tags is not None else list(self._prepared))
         unprepared = [t.name for t in chosen if t.name not in self._prepared]
         if unprepared:
             raise KeyError(f"tags {unprepared} were not given to this runner when it was made")
-        staged = self._stage(chosen, as_of)
         params = {"as_of": as_of}
-        fused: list[str] = []
+        out = LongTable(self._con, output)
+        execute(out, self.catalogue, chosen, _DuckDBBackend(self, params), dialect="duckdb",
+                fuse=self.fuse, params=params, progress=progress)
+        return out.finish(as_of, [t.name for t in chosen])
 
-        def materialise(group: FusedGroup, name: str) -> None:
-            # A group has several tags over its table, so the table is always staged.
-            sql = render(redirect(group.query, group.table, staged_name(group.table)), "duckdb")
-            self._con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}",
-                              used_parameters(sql, params))
-            fused.append(name)
 
-        try:
-            out = LongTable(self._con)
-            fill(out, chosen, fuse=self.fuse, single=lambda t: f"({self.sql(t.name, staged)})",
-                 materialise=materialise, params=params, progress=progress)
-            return out.finish(as_of, [t.name for t in chosen], output)
-        finally:
-            for name in [*fused, *(staged_name(n) for n in staged)]:
-                self._con.execute(f"DROP TABLE IF EXISTS {name}")
+class _DuckDBBackend:
+    """The run plan's steps as statements on the runner's own connection."""
 
-    def _stage(self, chosen: Sequence[DefinedTag], as_of: dt.date) -> list[str]:
-        """Store the point-in-time rows of each table that several chosen tags read."""
-        plan = staging_plan(self.catalogue, chosen, "duckdb")
-        for name, query in plan.items():
-            self._con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {staged_name(name)} AS {query}", {"as_of": as_of}
-            )
-        return list(plan)
+    def __init__(self, runner: DuckDBTagRunner, params: dict[str, object]) -> None:
+        self._runner = runner
+        self._con = runner._con
+        self._params = params
+
+    def stage(self, table: str, sql: str) -> None:
+        self._con.execute(f"CREATE OR REPLACE TEMP TABLE {staged_name(table)} AS {sql}",
+                          used_parameters(sql, self._params))
+
+    def unstage(self, table: str) -> None:
+        self._con.execute(f"DROP TABLE IF EXISTS {staged_name(table)}")
+
+    def single(self, tag: DefinedTag, staged: frozenset[str]) -> str:
+        return f"({self._runner.sql(tag.name, staged)})"
+
+    def fused(self, group: FusedGroup, sql: str, name: str) -> None:
+        self._con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}",
+                          used_parameters(sql, self._params))
+
+    def release(self, name: str) -> None:
+        self._con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
 def run_duckdb(

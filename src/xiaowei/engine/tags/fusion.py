@@ -16,19 +16,14 @@ and unfused runs on both engines, and a runner falls back to tag-by-tag if a fus
 
 from __future__ import annotations
 
-import logging
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from sqlglot import exp
 
 from xiaowei.engine.tags.catalogue import DefinedTag
-from xiaowei.engine.tags.layout import LongTable, Progress
-from xiaowei.engine.tags.sql import ENTITY, RESULT_ALIAS, VALUE, render, value_cast
-
-log = logging.getLogger(__name__)
+from xiaowei.engine.tags.sql import ENTITY, RESULT_ALIAS, VALUE, value_cast
 
 MIN_GROUP = 2  # fusing a single tag saves nothing
 FUSED_ALIAS = "fused"
@@ -218,76 +213,6 @@ def _where_any(query: exp.Select, shapes: list[Shape]) -> exp.Select:
     return query.where(exp.or_(*(exp.paren(s.where.copy()) for s in shapes)))
 
 
-def redirect(query: exp.Select, table: str, to: str) -> exp.Select:
-    """``query`` reading ``to`` wherever it read the declared ``table``.
-
-    Refuses a query that does not read ``table``: the declared name is the raw, unfiltered
-    table, and a fused query left reading it would see rows the bank did not know at as-of.
-    """
-    out = query.copy()
-    found = [node for node in out.find_all(exp.Table) if node.name.lower() == table]
-    if not found:
-        raise ValueError(f"fused query does not read {table!r}; refusing to run it unfiltered")
-    for node in found:
-        node.set("this", exp.to_identifier(to))
-    return out
-
-
 def fused_tags(groups: Iterable[FusedGroup]) -> Mapping[str, tuple[FusedGroup, int]]:
     """Tag name → (its group, its index there)."""
     return {tag.name: (g, i) for g in groups for i, tag in enumerate(g.tags)}
-
-
-def fill(
-    out: LongTable,
-    chosen: Sequence[DefinedTag],
-    *,
-    fuse: bool,
-    single: Callable[[DefinedTag], str],
-    materialise: Callable[[FusedGroup, str], None],
-    params: dict[str, Any],
-    progress: Progress | None = None,
-) -> list[str]:
-    """Add every chosen tag's rows to ``out``, fused where possible; return the names under
-    which fused results were stored in ``out``'s connection (for the caller to drop).
-
-    ``single(tag)`` gives the source SQL of one tag run alone; ``materialise(group, name)``
-    stores a group's fused result as ``name`` in ``out``'s connection. Tags are added (and
-    reported to ``progress``) in the order chosen; a group is computed when its first tag
-    comes. A fused query that fails is not fatal: its tags run alone, and a tag that is
-    itself broken then fails with its own error.
-    """
-    groups = plan_fusion(chosen)[0] if fuse else []
-    member = fused_tags(groups)
-    stored: dict[int, str | None] = {}
-    names: list[str] = []
-    for done, tag in enumerate(chosen, start=1):
-        hit = member.get(tag.name)
-        name = None
-        if hit is not None:
-            group = hit[0]
-            if id(group) not in stored:
-                name = f"tag_fused_{len(stored)}"
-                try:
-                    materialise(group, name)
-                    names.append(name)
-                except Exception as exc:
-                    log.warning("fused query over %s failed (%s); its tags run alone",
-                                group.table, exc)
-                    name = None
-                stored[id(group)] = name
-            name = stored[id(group)]
-        unique = groups_by_entity(tag)
-        if hit is not None and name is not None:
-            source = f"({render(hit[0].tag_query(hit[1], name), 'duckdb')})"
-            out.add(tag, source, params, unique=unique)
-        else:
-            out.add(tag, single(tag), params, unique=unique)
-        if progress is not None:
-            progress(tag.name, done, len(chosen))
-    return names
-
-
-def used_parameters(sql: str, params: Mapping[str, Any]) -> dict[str, Any]:
-    """The bound parameters DuckDB-rendered ``sql`` names (DuckDB refuses unused ones)."""
-    return {k: v for k, v in params.items() if re.search(rf"\${re.escape(k)}\b", sql)}

@@ -104,17 +104,18 @@ class TagHistory:
         known = known_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
         con = self._con
         incoming = "tag_history_incoming"
-        if result.data is not None:
-            con.register(incoming, result.data)
+        files = [] if result.path is None else sorted(Path(result.path).glob("*.parquet"))
+        if files:
+            con.read_parquet([str(f) for f in files]).create_view(incoming, replace=True)
         else:
-            con.read_parquet(str(result.path)).create_view(incoming, replace=True)
+            con.register(incoming, SCHEMA.empty_table() if result.data is None else result.data)
         try:
             return self._fold(result, incoming, known)
         finally:
-            if result.data is not None:
-                con.unregister(incoming)
-            else:
+            if files:
                 con.execute(f"DROP VIEW IF EXISTS {incoming}")
+            else:
+                con.unregister(incoming)
             self._latest = None
 
     def _fold(self, result: TagResult, incoming: str, known: dt.datetime) -> int:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,9 +117,10 @@ def shape_sql(tag: DefinedTag, source: str) -> str:
 class TagResult:
     """All requested tags for the entities that have them, as of one date.
 
-    A batch run over a whole bank writes its rows to a Parquet file (``path``) and keeps none
-    in memory — tens of millions of values would not fit a bounded process; a small run (one
-    applicant online, a test) carries them in ``data``. ``table`` reads them either way.
+    A batch run over a whole bank writes its rows to a folder of Parquet files, one per tag
+    (``path``), and keeps none in memory — tens of millions of values would not fit a bounded
+    process; a small run (one applicant online, a test) carries them in ``data``. ``table``
+    reads them either way.
     """
 
     as_of: dt.date
@@ -138,18 +140,22 @@ class TagResult:
 
     @property
     def table(self) -> pa.Table:
-        """The rows as one Arrow table (sorted by (entity_id, tag) when held in memory; in
-        the order the tags ran when read anew from ``path``)."""
+        """The rows as one Arrow table (sorted by (entity_id, tag) when held in memory; tag by
+        tag when read anew from ``path``)."""
         if self.data is not None:
             return self.data
         if self.path is None:
-            raise ValueError("a TagResult needs its rows in memory or in a Parquet file")
-        return pq.read_table(self.path, schema=SCHEMA)
+            raise ValueError("a TagResult needs its rows in memory or in a folder of Parquet")
+        if not any(Path(self.path).glob("*.parquet")):
+            return SCHEMA.empty_table()
+        return pq.read_table(self.path, schema=SCHEMA)  # a folder reads as one dataset
 
     def values(self, entity_id: str) -> dict[str, Any]:
         """One entity's tags as Python values (Decimal, date, bool …)."""
         if self.data is not None:
             rows = self.data.filter(pc.equal(self.data["entity_id"], entity_id)).to_pylist()
+        elif not any(Path(str(self.path)).glob("*.parquet")):
+            rows = []
         else:
             found = pq.read_table(self.path, schema=SCHEMA,  # type: ignore[arg-type]
                                   filters=[("entity_id", "=", entity_id)])
@@ -216,81 +222,91 @@ def fingerprint(table: pa.Table, as_of: dt.date) -> str:
 
 
 class LongTable:
-    """Collects shaped tag rows in one DuckDB connection and finishes them into a TagResult."""
+    """Shapes each tag's rows as they come and checks, hashes and keeps them tag by tag.
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, name: str = "tag_result_long") -> None:
+    Why tag by tag: a bank's run is tens of millions of values; gathering them into one table
+    before checking, hashing and writing held them all at once (memory) and made every step a
+    pass over all of them (time). One tag's rows — at most one per entity — are checked for
+    duplicates, hashed and written (or kept) while they are small, so memory is bounded by one
+    tag and finishing is only renaming a folder.
+    """
+
+    _ROWS = "tag_rows"
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, output: Path | None = None) -> None:
         self._con = con
-        self._name = name
-        self._unchecked: list[str] = []
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({columns_ddl()})")
+        self._output = Path(output) if output is not None else None
+        self._parts: dict[str, tuple[int, int, int]] = {}
+        self._kept: list[pa.Table] = []
+        self._folder: Path | None = None
+        if self._output is not None:
+            self._folder = self._output.with_name(self._output.name + ".partial")
+            _remove(self._folder)
+            self._folder.mkdir(parents=True)
 
     def add(
         self, tag: DefinedTag, source: str, params: dict[str, Any], *, unique: bool = False
     ) -> None:
-        """Insert ``tag``'s rows read from ``source`` (bound ``params`` include ``as_of``).
-
-        ``unique``: the caller knows the rows have one entity each (the tag groups by its
-        entity key), so ``finish`` need not check them — at a bank's scale the check is the
-        costliest part of finishing.
-        """
-        self._con.execute(f"INSERT INTO {self._name} {shape_sql(tag, source)}", params)
+        """Shape, check, hash and keep ``tag``'s rows read from ``source`` (bound ``params``
+        include ``as_of``). ``unique``: the caller knows the rows have one entity each (the
+        tag groups by its entity key), so the duplicate check is skipped."""
+        con = self._con
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {self._ROWS} AS {shape_sql(tag, source)}", params
+        )
         if not unique:
-            self._unchecked.append(tag.name)
-
-    def finish(
-        self, as_of: dt.date, tags: Sequence[str], output: Path | None = None
-    ) -> TagResult:
-        """Refuse duplicate (entity, tag) rows, fingerprint, then hand the rows over.
-
-        With ``output`` the rows go to that Parquet file in the order the tags were added,
-        streamed by DuckDB within its memory limit (sorting a bank's rows would cost more than
-        computing them); without, they come back as one Arrow table sorted by (entity, tag).
-        """
-        self._refuse_duplicates()
-        parts = {
-            str(row[0]): (int(row[1]), int(row[2]), int(row[3]))
-            for row in self._con.execute(
-                fingerprint_parts_sql(self._name, group_by="tag")
-            ).fetchall()
-        }
-        n, hi, lo = (sum(part[k] for part in parts.values()) for k in range(3))
-        entities = self._con.execute(
-            f"SELECT count(DISTINCT entity_id) FROM {self._name}"
-        ).fetchall()[0][0]
-        data: pa.Table | None = None
-        if output is not None:
-            output = Path(output)
-            output.parent.mkdir(parents=True, exist_ok=True)
-            partial = output.with_name(output.name + ".partial")
-            self._con.table(self._name).write_parquet(str(partial), compression="zstd")
-            partial.replace(output)  # readers never see half a file
+            self._refuse_duplicates(tag.name)
+        n, hi, lo = con.execute(fingerprint_parts_sql(self._ROWS)).fetchall()[0]
+        self._parts[tag.name] = (int(n), int(hi), int(lo))
+        if self._folder is not None:
+            if n:
+                con.table(self._ROWS).write_parquet(
+                    str(self._folder / f"{tag.name}.parquet"), compression="zstd"
+                )
         else:
-            ordered = f"SELECT * FROM {self._name} ORDER BY entity_id, tag"
-            data = self._con.sql(ordered).to_arrow_table().cast(SCHEMA)
-        self._con.execute(f"DROP TABLE {self._name}")
+            self._kept.append(con.table(self._ROWS).to_arrow_table())
+        con.execute(f"DROP TABLE {self._ROWS}")
+
+    def finish(self, as_of: dt.date, tags: Sequence[str]) -> TagResult:
+        """The result: rows in a folder of Parquet files, one per tag (when made with
+        ``output``), or in memory as one Arrow table sorted by (entity_id, tag)."""
+        parts = {tag: self._parts.get(tag, (0, 0, 0)) for tag in tags}
+        n, hi, lo = (sum(part[k] for part in parts.values()) for k in range(3))
+        print_ = seal(as_of, n, hi, lo)
+        if self._folder is None:
+            data = (pa.concat_tables(self._kept) if self._kept else SCHEMA.empty_table())
+            data = data.cast(SCHEMA).sort_by([("entity_id", "ascending"), ("tag", "ascending")])
+            entities = len(pc.unique(data["entity_id"])) if data.num_rows else 0
+            return TagResult(as_of, tuple(tags), print_, int(n), entities, data, None, parts)
+        assert self._output is not None
+        files = sorted(self._folder.glob("*.parquet"))
+        entities = 0
+        if files:
+            entities = self._con.execute(
+                "SELECT count(DISTINCT entity_id) FROM read_parquet($files)",
+                {"files": [str(f) for f in files]},
+            ).fetchall()[0][0]
+        _remove(self._output)
+        self._folder.replace(self._output)  # readers never see half a run
         return TagResult(
-            as_of, tuple(tags), seal(as_of, n, hi, lo), int(n), int(entities), data, output,
-            {tag: parts.get(tag, (0, 0, 0)) for tag in tags},
+            as_of, tuple(tags), print_, int(n), int(entities), None, self._output, parts
         )
 
-    def _refuse_duplicates(self) -> None:
-        if not self._unchecked:
-            return
-        bad = self._con.execute(
-            f"SELECT tag FROM {self._name} WHERE list_contains($tags, tag) GROUP BY tag "
-            "HAVING count(*) <> count(DISTINCT entity_id) ORDER BY tag LIMIT 1",
-            {"tags": self._unchecked},
+    def _refuse_duplicates(self, tag: str) -> None:
+        found = self._con.execute(
+            f"SELECT entity_id, count(*) FROM {self._ROWS} GROUP BY entity_id "
+            "HAVING count(*) > 1 ORDER BY entity_id LIMIT 1"
         ).fetchall()
-        if not bad:
-            return
-        tag = bad[0][0]
-        entity, count = self._con.execute(
-            f"SELECT entity_id, count(*) FROM {self._name} WHERE tag = $tag GROUP BY entity_id "
-            "HAVING count(*) > 1 ORDER BY entity_id LIMIT 1",
-            {"tag": tag},
-        ).fetchall()[0]
-        raise TagRunError(
-            f"tag {tag!r} returned {count} rows for entity {entity!r}; "
-            "a tag has at most one value per entity"
-        )
+        if found:
+            raise TagRunError(
+                f"tag {tag!r} returned {found[0][1]} rows for entity {found[0][0]!r}; "
+                "a tag has at most one value per entity"
+            )
 
+
+def _remove(path: Path) -> None:
+    """Delete a run's folder (or an older single file) so that a new run can take its name."""
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import subprocess
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,12 +24,12 @@ from xiaowei.engine.tags.batch import (
     Sources,
     check_as_of,
     parquet_paths,
-    staging_plan,
     tables_needed,
 )
 from xiaowei.engine.tags.catalogue import Catalogue, DefinedTag
-from xiaowei.engine.tags.fusion import FusedGroup, fill, redirect
+from xiaowei.engine.tags.fusion import FusedGroup
 from xiaowei.engine.tags.layout import LongTable, Progress, TagResult, configure_duckdb
+from xiaowei.engine.tags.run_plan import execute
 from xiaowei.engine.tags.sql import render, staged_name
 from xiaowei.store.analytic import quote_identifier
 
@@ -122,45 +122,51 @@ class SparkTagRunner:
         as_of = check_as_of(as_of)
         chosen = self.catalogue.select(tags)
         con = duckdb.connect(":memory:")
-        staged = self._stage(chosen, as_of)
-        parts: list[str] = []
-
-        def single(tag: DefinedTag) -> str:
-            if parts:  # the previous part has been copied into the long table by now
-                con.unregister(parts[-1])
-            name = f"spark_part_{len(parts)}"
-            sql = self.sql(tag.name, list(staged))
-            con.register(name, self.spark.sql(sql, args={"as_of": as_of}).toArrow())
-            parts.append(name)
-            return name
-
-        def materialise(group: FusedGroup, name: str) -> None:
-            sql = render(redirect(group.query, group.table, staged_name(group.table)), "spark")
-            con.register(name, self.spark.sql(sql, args={"as_of": as_of}).toArrow())
-
         try:
             configure_duckdb(con)
-            out = LongTable(con)
-            fill(out, chosen, fuse=self.fuse, single=single, materialise=materialise,
-                 params={"as_of": as_of}, progress=progress)
-            return out.finish(as_of, [t.name for t in chosen], output)
+            out = LongTable(con, output)
+            backend = _SparkBackend(self.spark, self, con, {"as_of": as_of})
+            execute(out, self.catalogue, chosen, backend, dialect="spark", fuse=self.fuse,
+                    params={"as_of": as_of}, progress=progress)
+            return out.finish(as_of, [t.name for t in chosen])
         finally:
             con.close()
-            for name, frame in staged.items():
-                self.spark.catalog.dropTempView(staged_name(name))
-                frame.unpersist()
 
-    def _stage(self, chosen: Sequence[DefinedTag], as_of: dt.date) -> dict[str, DataFrame]:
-        """The DuckDB runner's staging, as cached DataFrames (memory, then local disk)."""
+
+class _SparkBackend:
+    """The run plan's steps on Spark: stored tables are cached DataFrames (memory, then local
+    disk); each query's rows come back as Arrow into the long table's DuckDB connection."""
+
+    def __init__(self, spark: SparkSession, runner: SparkTagRunner,
+                 con: duckdb.DuckDBPyConnection, args: dict[str, object]) -> None:
+        self._spark, self._runner, self._con, self._args = spark, runner, con, args
+        self._frames: dict[str, DataFrame] = {}
+        self._part: str | None = None
+
+    def stage(self, table: str, sql: str) -> None:
         from pyspark import StorageLevel
 
-        staged = {}
-        for name, query in staging_plan(self.catalogue, chosen, "spark").items():
-            frame = self.spark.sql(query, args={"as_of": as_of})
-            frame.persist(StorageLevel.MEMORY_AND_DISK)
-            frame.createOrReplaceTempView(staged_name(name))
-            staged[name] = frame
-        return staged
+        frame = self._spark.sql(sql, args=self._args).persist(StorageLevel.MEMORY_AND_DISK)
+        frame.createOrReplaceTempView(staged_name(table))
+        self._frames[table] = frame
+
+    def unstage(self, table: str) -> None:
+        self._spark.catalog.dropTempView(staged_name(table))
+        self._frames.pop(table).unpersist()
+
+    def single(self, tag: DefinedTag, staged: frozenset[str]) -> str:
+        if self._part is not None:  # the previous part is in the long table by now
+            self._con.unregister(self._part)
+        self._part = "spark_part"
+        sql = self._runner.sql(tag.name, staged)
+        self._con.register(self._part, self._spark.sql(sql, args=self._args).toArrow())
+        return self._part
+
+    def fused(self, group: FusedGroup, sql: str, name: str) -> None:
+        self._con.register(name, self._spark.sql(sql, args=self._args).toArrow())
+
+    def release(self, name: str) -> None:
+        self._con.unregister(name)
 
 
 def run_spark(
