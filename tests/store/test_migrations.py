@@ -23,7 +23,10 @@ MODEL_TABLES = {
     "task",
     "load_batch",
     "quarantined_row",
+    "model_version",
+    "model_event",
 }
+REGISTRY_TABLES = {"model_version", "model_event"}
 
 
 def _tables(url: str) -> set[str]:
@@ -45,7 +48,7 @@ def test_fresh_database_has_no_revision(db_url: str) -> None:
 def test_upgrade_downgrade_upgrade(db_url: str) -> None:
     upgrade(db_url)
     assert _tables(db_url) == MODEL_TABLES | {"alembic_version"}
-    assert current_revision(db_url) == head_revision() == "0001"
+    assert current_revision(db_url) == head_revision() == "0002"
 
     downgrade(db_url)
     assert _tables(db_url) == {"alembic_version"}
@@ -53,7 +56,21 @@ def test_upgrade_downgrade_upgrade(db_url: str) -> None:
 
     upgrade(db_url)
     assert _tables(db_url) == MODEL_TABLES | {"alembic_version"}
+    assert current_revision(db_url) == "0002"
+
+
+def test_model_registry_revision_goes_down_to_0001_and_back(db_url: str) -> None:
+    upgrade(db_url, "0001")
+    assert _tables(db_url) == MODEL_TABLES - REGISTRY_TABLES | {"alembic_version"}
+    upgrade(db_url)
+    assert current_revision(db_url) == "0002"
+    assert _tables(db_url) == MODEL_TABLES | {"alembic_version"}
+
+    downgrade(db_url, "0001")
     assert current_revision(db_url) == "0001"
+    assert _tables(db_url) == MODEL_TABLES - REGISTRY_TABLES | {"alembic_version"}
+    upgrade(db_url)
+    assert _tables(db_url) == MODEL_TABLES | {"alembic_version"}
 
 
 def test_migrated_schema_equals_models(db_url: str) -> None:
@@ -80,6 +97,15 @@ def test_migrated_constraints_carry_conventional_names(db_url: str) -> None:
     assert {"uq_party_uscc", "uq_party_id_number_index"} <= uniques
     assert "fk_application_party_id_party" in foreign
     assert "ix_application_party_id" in indexes
+    engine = make_engine(db_url, poolclass=NullPool)
+    try:
+        inspector = inspect(engine)
+        model_uniques = {u["name"] for u in inspector.get_unique_constraints("model_version")}
+        event_keys = {f["name"] for f in inspector.get_foreign_keys("model_event")}
+    finally:
+        engine.dispose()
+    assert "uq_model_version_name_content_hash" in model_uniques
+    assert "fk_model_event_name_model_version" in event_keys
 
 
 @pytest.mark.parametrize("url", ["postgresql+psycopg://u@localhost/db", "sqlite:///x.db"])

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from xiaowei.cli import db_cmd, demo_cmd, govern_cmd, load_cmd, quality_cmd, sim_cmd, tags_cmd
+from xiaowei.cli import (
+    db_cmd,
+    demo_cmd,
+    govern_cmd,
+    load_cmd,
+    model_registry_cmd,
+    quality_cmd,
+    sim_cmd,
+    tags_cmd,
+)
 
 app = typer.Typer(
     name="xiaowei",
@@ -20,6 +29,7 @@ app.command("govern")(govern_cmd.govern_command)
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(tags_cmd.app, name="tags")
 app.add_typer(quality_cmd.app, name="quality")
+app.add_typer(model_registry_cmd.registry_app, name="model")
 
 
 if __name__ == "__main__":

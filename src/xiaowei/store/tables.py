@@ -1,5 +1,6 @@
 """The transactional store's tables: who the bank serves, what they asked for, what was
-decided, what was lent and repaid, the work that followed, and how raw data was loaded.
+decided, what was lent and repaid, the work that followed, how raw data was loaded, and
+which model versions the bank has registered and approved.
 
 Why these columns: they are the records that must be consistent at every instant (one
 decision per application step, one loan per approved application, no repayment without a
@@ -19,7 +20,18 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, MetaData, String, Text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from xiaowei.store.types import EncryptedString, Money, Rate, UtcDateTime
@@ -249,6 +261,83 @@ class QuarantinedRow(Base):
     raw: Mapped[Any] = mapped_column(JSON)
 
     batch: Mapped[LoadBatch] = relationship()
+
+
+MODEL_STATUSES = ("draft", "approved", "retired")
+MODEL_NAME = 63  # a model's name is also a directory name and a strategy's reference
+USER = 64  # a plain user id until authentication arrives
+
+
+class ModelVersion(Base):
+    """One registered version of a model: where its files are, what it was trained on, and
+    where it stands in its life cycle (see :mod:`xiaowei.modelling.lifecycle`).
+
+    ``(name, version)`` is the primary key, so two registrations racing for the same number
+    cannot both win. ``(name, content_hash)`` is unique, so the same artifact is never
+    registered twice under one name. The four-eyes rule (the approver is not the registrant)
+    is also a check constraint, so no code path can bypass it.
+    """
+
+    __tablename__ = "model_version"
+    __table_args__ = (
+        UniqueConstraint("name", "content_hash", name="uq_model_version_name_content_hash"),
+        CheckConstraint(
+            "status IN (" + ", ".join(f"'{s}'" for s in MODEL_STATUSES) + ")",
+            name="status_known",
+        ),
+        CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint(
+            "approved_by IS NULL OR lower(approved_by) <> lower(registered_by)",
+            name="four_eyes",
+        ),
+    )
+
+    name: Mapped[str] = mapped_column(String(MODEL_NAME), primary_key=True)
+    version: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(CODE))
+    status: Mapped[str] = mapped_column(String(CODE))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    files: Mapped[Any] = mapped_column(JSON)
+    data_fingerprint: Mapped[str] = mapped_column(String(128))
+    target: Mapped[str] = mapped_column(String(128))
+    features: Mapped[Any] = mapped_column(JSON)
+    params: Mapped[Any] = mapped_column(JSON)
+    metrics: Mapped[Any] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    source_dir: Mapped[str | None] = mapped_column(Text)
+    registered_by: Mapped[str] = mapped_column(String(USER))
+    registered_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    approved_by: Mapped[str | None] = mapped_column(String(USER))
+    approved_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    retired_by: Mapped[str | None] = mapped_column(String(USER))
+    retired_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+
+
+class ModelEvent(Base):
+    """One step of a model version's life (registered, approved, retired): who, when, why.
+
+    Rows are only ever added: the audit trail is what a regulator asks for when a model's
+    decisions are questioned.
+    """
+
+    __tablename__ = "model_event"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["name", "version"], ["model_version.name", "model_version.version"]
+        ),
+        Index("ix_model_event_name_version", "name", "version"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(MODEL_NAME))
+    version: Mapped[int]
+    from_status: Mapped[str | None] = mapped_column(String(CODE))
+    to_status: Mapped[str] = mapped_column(String(CODE))
+    actor: Mapped[str] = mapped_column(String(USER))
+    occurred_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    note: Mapped[str | None] = mapped_column(Text)
+
+    model_version: Mapped[ModelVersion] = relationship()
 
 
 ALL_TABLES = tuple(Base.metadata.sorted_tables)
