@@ -83,18 +83,20 @@ def main() -> None:
         from xiaowei.engine.tags.spark import local_session, run_spark
 
         t = time.perf_counter()
-        spark = local_session("bench-tags")
+        spark = local_session("bench-tags", shuffle_partitions=16)
         start = time.perf_counter() - t
         sruns = []
         for _ in range(args.repeat):
             t = time.perf_counter()
-            sres = run_spark(cat, sources, as_of, spark=spark,
-                             output=work / "tag-runs" / "spark")
+            sres = run_spark(cat, sources, as_of, spark=spark, output=work / "tag-runs" / "spark",
+                             progress=lambda name, done, total: print(
+                                 f"  spark {done}/{total} {name}", flush=True))
             sruns.append(time.perf_counter() - t)
         sp = statistics.median(sruns)
         print(f"spark batch    median {sp:7.2f} s  {source_rows / sp:12,.0f} source rows/s  "
               f"(+{start:.1f} s session start)  same fingerprint: "
-              f"{sres.fingerprint == result.fingerprint}  ratio spark/duckdb {sp / duck:.1f}×")
+              f"{sres.fingerprint == result.fingerprint}  ratio spark/duckdb {sp / duck:.1f}×  "
+              f"peak RSS of this process {_rss():,.0f} MB (Spark's JVM not included)", flush=True)
     online = OnlineTags(cat, sources, entity="party")
     times = []
     for party in parties:

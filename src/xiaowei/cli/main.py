@@ -9,7 +9,7 @@ from xiaowei.cli import (
     demo_cmd,
     govern_cmd,
     load_cmd,
-    model_registry_cmd,
+    model_cmd,
     quality_cmd,
     sim_cmd,
     tags_cmd,
@@ -29,7 +29,7 @@ app.command("govern")(govern_cmd.govern_command)
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(tags_cmd.app, name="tags")
 app.add_typer(quality_cmd.app, name="quality")
-app.add_typer(model_registry_cmd.registry_app, name="model")
+app.add_typer(model_cmd.registry_app, name="model")  # fit/score/report + registry
 
 
 if __name__ == "__main__":

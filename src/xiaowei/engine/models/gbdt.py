@@ -267,6 +267,31 @@ class GBDTModel:
             found.append(Reason(name, zh, en, value, float(contrib[i])))
         return found
 
+    def reasons_table(self, X: Any, top: int = 3) -> list[list[Reason]]:
+        """``reasons`` for every row of a table, from one vectorised contributions call
+        (a file of applicants scored at once; the single-row path is for the decision)."""
+        self._check_fitted()
+        columns = as_columns(X)
+        matrix = self.encoding_.matrix(columns)
+        contrib = self.booster_.predict(matrix, pred_contrib=True, num_threads=self.n_jobs)
+        contrib = np.asarray(contrib)[:, :-1]
+        labels = dict(self.labels or {})
+        out: list[list[Reason]] = []
+        for i, row in enumerate(contrib):
+            order = np.argsort(-row, kind="stable")[:top]
+            found = []
+            for j in order:
+                if row[j] <= 0.0:
+                    break
+                name = self.features_[j]
+                zh, en = labels.get(name, (name, name))
+                value = columns[name][i]
+                if isinstance(value, float) and math.isnan(value):
+                    value = None
+                found.append(Reason(name, zh, en, value, float(row[j])))
+            out.append(found)
+        return out
+
     def _predictor(self, kind: str) -> FastPredictor:
         self._check_fitted()
         predict_type = PREDICT_CONTRIB if kind == "contrib" else PREDICT_NORMAL

@@ -12,6 +12,8 @@ cannot differ by formatting. pyspark is imported lazily: it and Java are optiona
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
 import shutil
 import subprocess
 from collections.abc import Collection, Iterable
@@ -64,8 +66,19 @@ def require_java() -> str:
     return version
 
 
-def local_session(app_name: str = "xiaowei-tags", cores: int = 2) -> SparkSession:
-    """A local Spark session tuned to start fast: no UI, no Hive, few shuffle partitions."""
+def local_session(
+    app_name: str = "xiaowei-tags", cores: int = 2, shuffle_partitions: int | None = None
+) -> SparkSession:
+    """A local Spark session tuned to start fast: no UI, no Hive, few shuffle partitions.
+
+    The driver's heap is $XIAOWEI_SPARK_MEMORY (default 2g; Spark's own 1g is too small
+    for a bank's tables); ``shuffle_partitions`` defaults to ``cores`` (right for tests —
+    a bank's million entities want more, smaller partitions).
+    """
+    memory = os.environ.get("XIAOWEI_SPARK_MEMORY", "2g").strip()
+    if not re.fullmatch(r"\d+[kmgt]", memory, re.IGNORECASE):
+        raise ValueError(f"XIAOWEI_SPARK_MEMORY must look like 2g or 512m, got {memory!r}")
+    partitions = int(shuffle_partitions or cores)
     require_java()
     try:
         from pyspark.sql import SparkSession
@@ -77,7 +90,8 @@ def local_session(app_name: str = "xiaowei-tags", cores: int = 2) -> SparkSessio
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.catalogImplementation", "in-memory")
-        .config("spark.sql.shuffle.partitions", str(int(cores)))
+        .config("spark.sql.shuffle.partitions", str(partitions))
+        .config("spark.driver.memory", memory)
         .config("spark.default.parallelism", str(int(cores)))
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.bindAddress", "127.0.0.1")
