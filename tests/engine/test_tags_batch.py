@@ -193,7 +193,7 @@ def test_duckdb_and_spark_agree_to_the_fingerprint(catalogue, toy_sources, spark
         on_spark = runner.run(as_of)
         assert on_spark.table.num_rows == on_duckdb.table.num_rows > 100
         # every typed column equal; doubles may differ in the last bits (summation order),
-        # which the fingerprint's 12 significant digits absorb
+        # which the fingerprint's 10 significant digits absorb
         exact = on_duckdb.table.drop_columns(["value_float"])
         assert on_spark.table.drop_columns(["value_float"]).equals(exact)
         assert on_spark.fingerprint == on_duckdb.fingerprint
