@@ -140,3 +140,30 @@ def test_garbage_in_a_numeric_column_lands_in_its_own_bin(tmp_path: Path) -> Non
     scored = duckdb.connect().execute(f"SELECT count(*) FROM '{tmp_path / 's.parquet'}' "
                                       "WHERE score IS NULL").fetchall()[0][0]
     assert scored == 0
+
+
+def test_monitor_flags_the_month_whose_applicants_shifted(taiwan, tmp_path: Path) -> None:
+    """Three months of the test split: two as they are, one where every applicant's recent
+    repayment status reads one month worse — the drift a monitoring job exists to catch."""
+    train, test = taiwan
+    _run("model", "fit", "--data", train, "--target", TARGET, "--out", tmp_path / "m", "--json")
+    months = tmp_path / "months.csv"
+    duckdb.connect().execute(
+        f"COPY (SELECT * REPLACE (CASE WHEN n % 3 = 2 THEN PAY_0 + 1 ELSE PAY_0 END AS PAY_0), "
+        f"'2025-0' || (n % 3 + 1) AS month FROM (SELECT *, row_number() OVER () AS n "
+        f"FROM read_csv('{test}'))) TO '{months}'")
+    result = _run("model", "monitor", "--model", tmp_path / "m", "--data", months,
+                  "--period", "month", "--json")
+    by_month = {row["period"]: row for row in result["periods"]}
+    assert sorted(by_month) == ["2025-01", "2025-02", "2025-03"]
+    assert by_month["2025-01"]["psi"] < 0.1 and by_month["2025-02"]["psi"] < 0.1
+    assert by_month["2025-03"]["psi"] > 0.1 and by_month["2025-03"]["flags"]
+    assert [row["period"] for row in result["flagged"]] == ["2025-03"]
+    assert all(0.7 < by_month[m]["auc"] < 0.85 for m in by_month)
+    gaps = tmp_path / "gaps.csv"
+    duckdb.connect().execute(f"COPY (SELECT * REPLACE (CASE WHEN PAY_0 > 1 THEN NULL "
+                             f"ELSE month END AS month) FROM read_csv('{months}')) TO '{gaps}'")
+    assert "without a period" in _refused("model", "monitor", "--model", tmp_path / "m",
+                                          "--data", gaps, "--period", "month")
+    assert "not in the data" in _refused("model", "monitor", "--model", tmp_path / "m",
+                                         "--data", test, "--period", "month")

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
+from rich.table import Table
 
 from xiaowei.cli.model_registry_cmd import JsonFlag, registry_app
 from xiaowei.cli.output import fail, out, print_json
@@ -89,3 +90,37 @@ def report_command(
         print_json(summary)
         return
     out.print(f"已生成 report written → {escape(summary['html'])}")
+
+
+@registry_app.command("monitor")
+def monitor_command(
+    model: Annotated[Path, typer.Option("--model", help="model directory")],
+    data: DataFile,
+    period: Annotated[str, typer.Option("--period", help="column naming each row's month")],
+    as_json: JsonFlag = False,
+) -> None:
+    """模型监测 — PSI per month against development, AUC/KS where outcomes exist."""
+    try:
+        result = workbench.monitor(model, data, period)
+    except (ModelInputError, ValueError) as exc:
+        fail(str(exc))
+        return
+    if as_json:
+        print_json(result)
+        return
+    table = Table(title="模型监测 model monitoring (PSI vs development)")
+    for heading in ("期间 period", "行数 rows", "PSI", "AUC", "KS", "信号 light", "提示 flags"):
+        table.add_column(heading)
+    for row in result["periods"]:
+        table.add_row(escape(str(row["period"])), f"{row['n']:,}", _number(row["psi"]),
+                      _number(row["auc"]), _number(row["ks"]), LIGHTS.get(row["light"], "—"),
+                      escape(", ".join(row["flags"])))
+    out.print(table)
+
+
+LIGHTS = {"green": "[green]● 绿 green[/]", "amber": "[yellow]● 黄 amber[/]",
+          "red": "[red]● 红 red[/]"}
+
+
+def _number(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"

@@ -27,6 +27,7 @@ from xiaowei.engine.models.frame import ModelInputError
 from xiaowei.engine.models.gbdt import GBDTModel
 from xiaowei.engine.models.master_scale import MasterScale
 from xiaowei.engine.models.metrics import discrimination
+from xiaowei.engine.models.monitoring import Period, flagged, monitor_periods
 from xiaowei.engine.models.scorecard import Scorecard
 from xiaowei.engine.models.validation import build_validation_report
 from xiaowei.engine.models.validation_html import render_html
@@ -275,3 +276,31 @@ def _json_safe(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)
+
+
+def monitor(model_dir: Path, data: Path, period: str) -> dict[str, Any]:
+    """PSI (and AUC/KS where outcomes exist) of the model's PD per period of ``data``.
+
+    ``period`` names the column that says which month (or any period) a row belongs to; the
+    reference is the development sample the model was fitted on. Periods are reported in
+    sorted order; rows without a period are refused, not guessed.
+    """
+    fitted = load(model_dir)
+    table = read_table(data)
+    if period not in table.column_names:
+        raise ModelInputError(f"period column {period!r} is not in the data")
+    labels = table.column(period).to_pylist()
+    if any(label is None for label in labels):
+        raise ModelInputError("has rows without a period", period)
+    pd, _ = predict(fitted, table)
+    target = fitted.manifest["target"]
+    y = target_of(table, target) if target in table.column_names else None
+    dev = pq.read_table(Path(model_dir) / DEVELOPMENT)
+    text = np.array([str(label) for label in labels], dtype=object)
+    periods = []
+    for label in sorted(set(text.tolist())):
+        rows = text == label
+        periods.append(Period(label, pd[rows], None if y is None else y[rows]))
+    found = monitor_periods(dev.column("pd").to_numpy(), periods,
+                            reference_y=dev.column("y").to_numpy())
+    return {"model_dir": str(model_dir), "periods": found, "flagged": flagged(found)}
