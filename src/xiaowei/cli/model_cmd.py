@@ -6,6 +6,7 @@ The registry's commands (register, approve, retire, list, show) live in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +20,19 @@ from xiaowei.engine.models.frame import ModelInputError
 from xiaowei.modelling import workbench
 
 DataFile = Annotated[Path, typer.Option("--data", help="CSV (.csv, .csv.gz) or Parquet file")]
+
+
+def _answer(as_json: bool, work: Callable[[], dict], say: Callable[[dict], None]) -> None:
+    """Run ``work``; a refusal becomes a clear error (exit 2), a result JSON or ``say``."""
+    try:
+        result = work()
+    except (ModelInputError, ValueError) as exc:
+        fail(str(exc))
+        return
+    if as_json:
+        print_json(result)
+    else:
+        say(result)
 
 
 def _names(text: str | None) -> list[str]:
@@ -38,20 +52,17 @@ def fit_command(
     as_json: JsonFlag = False,
 ) -> None:
     """训练模型 — fit a scorecard or a GBDT on any table and write a model directory."""
-    try:
-        summary = workbench.fit(data, target, out_dir, kind=kind,
-                                categorical=_names(categorical), exclude=_names(exclude))
-    except (ModelInputError, ValueError) as exc:
-        fail(str(exc))
-        return
-    if as_json:
-        print_json(summary)
-        return
-    out.print(f"已训练 fitted a [bold]{kind}[/] on {summary['rows']:,} rows · AUC (train) "
-              f"{summary['auc_train']:.4f} · KS {summary['ks_train']:.4f} · "
-              f"{len(summary['features'])} features → {escape(summary['model_dir'])}")
-    for feature, why in summary["dropped"].items():
-        out.print(f"  未使用 dropped {escape(feature)}: {escape(why)}")
+
+    def say(summary: dict) -> None:
+        out.print(f"已训练 fitted a [bold]{kind}[/] on {summary['rows']:,} rows · AUC (train) "
+                  f"{summary['auc_train']:.4f} · KS {summary['ks_train']:.4f} · "
+                  f"{len(summary['features'])} features → {escape(summary['model_dir'])}")
+        for feature, why in summary["dropped"].items():
+            out.print(f"  未使用 dropped {escape(feature)}: {escape(why)}")
+
+    _answer(as_json, lambda: workbench.fit(data, target, out_dir, kind=kind,
+                                           categorical=_names(categorical),
+                                           exclude=_names(exclude)), say)
 
 
 @registry_app.command("score")
@@ -62,15 +73,8 @@ def score_command(
     as_json: JsonFlag = False,
 ) -> None:
     """评分 — add score, pd, grade and reasons to every row of a file, in its order."""
-    try:
-        summary = workbench.score(model, data, out_file)
-    except (ModelInputError, ValueError) as exc:
-        fail(str(exc))
-        return
-    if as_json:
-        print_json(summary)
-        return
-    out.print(f"已评分 scored {summary['rows']:,} rows → {escape(summary['out'])}")
+    _answer(as_json, lambda: workbench.score(model, data, out_file),
+            lambda s: out.print(f"已评分 scored {s['rows']:,} rows → {escape(s['out'])}"))
 
 
 @registry_app.command("report")
@@ -81,15 +85,8 @@ def report_command(
     as_json: JsonFlag = False,
 ) -> None:
     """验证报告 — validation report of the model on a file (HTML and JSON)."""
-    try:
-        summary = workbench.report(model, data, out_dir)
-    except (ModelInputError, ValueError) as exc:
-        fail(str(exc))
-        return
-    if as_json:
-        print_json(summary)
-        return
-    out.print(f"已生成 report written → {escape(summary['html'])}")
+    _answer(as_json, lambda: workbench.report(model, data, out_dir),
+            lambda s: out.print(f"已生成 report written → {escape(s['html'])}"))
 
 
 @registry_app.command("monitor")
@@ -100,14 +97,10 @@ def monitor_command(
     as_json: JsonFlag = False,
 ) -> None:
     """模型监测 — PSI per month against development, AUC/KS where outcomes exist."""
-    try:
-        result = workbench.monitor(model, data, period)
-    except (ModelInputError, ValueError) as exc:
-        fail(str(exc))
-        return
-    if as_json:
-        print_json(result)
-        return
+    _answer(as_json, lambda: workbench.monitor(model, data, period), _monitor_table)
+
+
+def _monitor_table(result: dict) -> None:
     table = Table(title="模型监测 model monitoring (PSI vs development)")
     for heading in ("期间 period", "行数 rows", "PSI", "AUC", "KS", "信号 light", "提示 flags"):
         table.add_column(heading)

@@ -50,6 +50,21 @@ class Columns:
         return Columns(tuple(names), {n: self.values[n] for n in names}, self.rows)
 
 
+def category_key(value: Any) -> str:
+    """The text a category is known by: the same text ``as_columns`` would give it.
+
+    A code that arrives as a number (5211, 5211.0) is the category "5211", as pyarrow casts
+    it, so one applicant scored alone lands in the bin the whole file would have put it in.
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def as_columns(data: Any, categorical: Sequence[str] = ()) -> Columns:
     """Read a pyarrow Table, a pandas DataFrame or a mapping of 1-D arrays as ``Columns``.
 

@@ -35,7 +35,7 @@ import lightgbm as lgb
 import numpy as np
 from lightgbm.basic import _LIB
 
-from xiaowei.engine.models.frame import Columns, ModelInputError
+from xiaowei.engine.models.frame import Columns, ModelInputError, category_key
 
 _NAN = math.nan
 _INF = math.inf
@@ -44,20 +44,6 @@ _INF = math.inf
 _DTYPE_FLOAT64 = 1
 PREDICT_NORMAL = 0
 PREDICT_CONTRIB = 3
-
-
-def category_key(value: Any) -> str:
-    """The text a category is known by: the same text ``frame.as_columns`` would give it.
-
-    A code that arrives as a number (5211, 5211.0) is the category "5211", as pyarrow casts it.
-    """
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def as_number(value: Any, column: str) -> float:

@@ -18,7 +18,7 @@ from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from xiaowei.engine.models.frame import ModelInputError
+from xiaowei.engine.models.frame import ModelInputError, category_key
 from xiaowei.engine.models.woe import FeatureBins, parse_number
 
 Labels = Mapping[str, tuple[str, str]]
@@ -33,17 +33,6 @@ def _number(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return number if not math.isinf(number) else None
-
-
-def _text(value: Any) -> str:
-    """A cell of a categorical feature as text, the way Arrow casts numbers (5211.0 → '5211')."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 class RowScorer:
@@ -92,7 +81,7 @@ class RowScorer:
                 else:
                     out.append(bisect_right(splits, value))
             else:
-                out.append(lookup.get(value if type(value) is str else _text(value), other))
+                out.append(lookup.get(value if type(value) is str else category_key(value), other))
         return out
 
     def score(self, row: Mapping[str, Any]) -> float:
