@@ -103,8 +103,8 @@ def test_shared_identifiers_link_at_least_two_parties(edges: pa.Table) -> None:
     assert per_ident and all(len(p) >= 2 for p in per_ident.values())
 
 
-def test_fraud_rings_are_linked_and_honest_parties_are_not(tiny: Path,
-                                                           edges: pa.Table) -> None:
+def test_fraud_rings_are_linked_and_honest_parties_share_too(tiny: Path,
+                                                             edges: pa.Table) -> None:
     truth = pq.read_table(tiny / "truth" / "parties.parquet").to_pylist()
     node = {(f"person:{p['key_person_id']}" if p["party_type"] == "business_owner"
              else f"org:{p['uscc']}"): p["fraud_ring"] for p in truth}
@@ -117,7 +117,9 @@ def test_fraud_rings_are_linked_and_honest_parties_are_not(tiny: Path,
             rings.setdefault(ring, set()).add(cluster_of.get(n, "none"))
     assert len(rings) == 3
     assert all(len(c) == 1 and "none" not in c for c in rings.values())
-    assert all(node.get(n, -1) >= 0 for n in cluster_of)  # no honest party flagged
+    # Honest firms share too (family firms, markets, bookkeeping agents: docs/simulator.md),
+    # so a shared identifier alone is no fraud flag.
+    assert any(node.get(n, -1) < 0 for n in cluster_of)
 
 
 def test_point_in_time_drops_later_relations(edges: pa.Table) -> None:

@@ -30,6 +30,16 @@ ANCHOR_EVERY = 200  # one party in 200 is a supply-chain anchor (a large core fi
 ANCHOR_OFFSET = 7
 SHARE_MODES = np.array(["phone", "address", "legal_rep", "device", "multi"])
 SHARE_WEIGHTS = np.array([0.28, 0.22, 0.15, 0.20, 0.15])
+# Honest sharing, so that "shares an identifier" is no fraud flag by itself (see
+# docs/simulator.md §3): two firms of one family (pair 2k, 2k+1), firms at one market or
+# incubator address (a run of positions in a block).
+FAMILY_PROBABILITY = 0.05  # per pair of honest parties
+FAMILY_SAME_BOSS = 0.30  # of family pairs: one person runs both firms (else the spouse)
+FAMILY_SHARES = {"phone": 0.45, "address": 0.40, "device": 0.35}
+MARKET_PROBABILITY = 0.30  # per block of 64: a market / incubator hosting several firms
+MARKET_FIRST = 40  # market positions start here (rings use 8..17)
+MARKET_JOIN = 0.70
+VIRTUAL_PLACE = 1 << 40  # index space of places that are no party (market addresses)
 # Macro cycle: a slowdown in the second half of 2024 raises everyone's hazard.
 MACRO = np.ones(TRUTH_MONTHS)
 MACRO[18:26] = 1.35
@@ -66,6 +76,46 @@ def ring_of(seed: int, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     return member, block, leader
 
 
+def family_of(seed: int, idx: np.ndarray, n_parties: int
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(in a family pair, the pair's first index, is the second firm, one boss runs both).
+
+    Husband and wife (or one boss) often run two firms — a shop and a trading company — and
+    borrow for both. Pairs are (2k, 2k+1), so both sit in one chunk; ring members and anchors
+    never belong to one. In the spouse variant the second firm's key person is the first's
+    spouse (and vice versa), so a spouse guaranteeing one firm is the other firm's controller:
+    honest mutual guarantees (互保) arise from the ordinary guarantor choice.
+    """
+    idx = np.asarray(idx, dtype=np.int64)
+    first = idx - idx % 2
+    second = first + 1
+    pair = first // 2
+    honest = ~ring_of(seed, first)[0] & ~ring_of(seed, second)[0]
+    honest &= ~is_anchor(first) & ~is_anchor(second) & (second < n_parties)
+    present = honest & (hashing.uniform(seed, "family", pair) < FAMILY_PROBABILITY)
+    second_is_firm = hashing.choice(seed, "ptype", second, np.array([0.45, 0.40, 0.15])) < 2
+    same_boss = present & second_is_firm & (
+        hashing.uniform(seed, "family-boss", pair) < FAMILY_SAME_BOSS)
+    return present, first, present & (idx == second), same_boss
+
+
+def market_of(seed: int, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(registered at a market / incubator, the place's index) — honest shared addresses.
+
+    Several unrelated firms of a block register at one address (a wholesale market hall, an
+    incubator's 集群注册 address); the place is a virtual index, no party's own address.
+    """
+    idx = np.asarray(idx, dtype=np.int64)
+    block = idx // RING_BLOCK
+    pos = idx % RING_BLOCK
+    present = hashing.uniform(seed, "market", block) < MARKET_PROBABILITY
+    span = 3 + hashing.integers(seed, "market-span", block, 8)
+    inside = present & (pos >= MARKET_FIRST) & (pos < MARKET_FIRST + span)
+    joins = (pos == MARKET_FIRST) | (hashing.uniform(seed, "market-join", idx) < MARKET_JOIN)
+    member = inside & joins & ~is_anchor(idx)
+    return member, VIRTUAL_PLACE + block
+
+
 def is_anchor(idx: np.ndarray) -> np.ndarray:
     return idx % ANCHOR_EVERY == ANCHOR_OFFSET
 
@@ -97,6 +147,12 @@ def build(seed: int, idx: np.ndarray, n_parties: int) -> Parties:
     division = np.array([SECTIONS[s][3][int(u * len(SECTIONS[s][3]))] for s, u in
                          zip(sec_i, div_pick, strict=True)])
     county_i = _county(seed, idx)
+    family, first, second, same_boss = family_of(seed, idx, n_parties)
+    fam_addr = second & (hashing.uniform(seed, "family-addr", first) < FAMILY_SHARES["address"])
+    market, place = market_of(seed, idx)
+    # A firm at another's address (family, market) is registered in that address's county.
+    county_i = np.where(market, _county(seed, place),
+                        np.where(fam_addr, _county(seed, first), county_i))
 
     # Years in business as of 2024-01; ring shells are young.
     base_years = np.exp(1.55 + 0.75 * hashing.normal(seed, "age", idx))
@@ -142,6 +198,12 @@ def build(seed: int, idx: np.ndarray, n_parties: int) -> Parties:
     # People: key person (legal rep / operator / the owner) is person idx; spouse is n + idx.
     key_person = np.where(member & np.isin(_share_mode(seed, ring_id), ["legal_rep", "multi"]),
                           leader, idx)
+    key_person = np.where(second, np.where(same_boss, first, n_parties + first), key_person)
+    spouse_person = np.where(second & ~same_boss, first, n_parties + key_person)
+    has_spouse = (hashing.uniform(seed, "married", key_person) < 0.78) | (family & ~same_boss)
+    fam_phone = second & (hashing.uniform(seed, "family-phone", first) < FAMILY_SHARES["phone"])
+    fam_device = second & (hashing.uniform(seed, "family-device", first)
+                           < FAMILY_SHARES["device"])
     region = geo.counties[county_i]
     uscc = np.where(ptype < 2, make_uscc(seed, idx, region, np.where(ptype == 0, 1, 2)), "")
     share = _share_mode(seed, ring_id)
@@ -150,6 +212,8 @@ def build(seed: int, idx: np.ndarray, n_parties: int) -> Parties:
     phone_shared = member & np.isin(share, ["phone", "multi"])
     addr_shared = member & np.isin(share, ["address", "multi"])
     address_of = np.where(addr_shared, leader, idx)
+    address_of = np.where(fam_addr, first, address_of)
+    address_of = np.where(market, place, address_of)
     road = np.array(list(ROADS))
     r_i = hashing.integers(seed, "road", address_of, len(road) - 1)
     roads = np.char.add(np.char.add(road[r_i], road[r_i + 1]), "路")
@@ -186,14 +250,14 @@ def build(seed: int, idx: np.ndarray, n_parties: int) -> Parties:
         "ring_member": member, "ring_id": np.where(member, ring_id, -1),
         "ring_share": np.where(member, share, ""), "is_anchor": anchor,
         "anchor_idx": anchor_for(seed, idx, n_parties),
-        "key_person": key_person, "spouse_person": n_parties + key_person,
-        "has_spouse": hashing.uniform(seed, "married", key_person) < 0.78,
+        "key_person": key_person, "spouse_person": spouse_person, "has_spouse": has_spouse,
         "name": name, "person_name": person_name, "registered_capital_wan": capital,
         "tax_grade": grade,
         "uscc": uscc, "id_number": id_number, "birth_date": birth,
-        "phone": np.where(phone_shared, leader_phone, own_phone),
+        "phone": np.where(phone_shared, leader_phone,
+                          np.where(fam_phone, make_mobile(seed, first), own_phone)),
         "address": address, "lat": lat, "lon": lon,
-        "device_id": _device_ids(seed, idx, member, share, leader),
+        "device_id": _device_ids(seed, np.where(fam_device, first, idx), member, share, leader),
     }
     assert all(len(v) == n for v in cols.values())
     return Parties(cols, n_parties)

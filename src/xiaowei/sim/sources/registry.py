@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from xiaowei.sim import arrow, dirt
+from xiaowei.sim import arrow, dirt, hashing
 from xiaowei.sim.activity import established_month
 from xiaowei.sim.calendar import HISTORY_MONTHS, SIM_END, month_start
-from xiaowei.sim.identity import person_names
+from xiaowei.sim.identity import make_mobile, person_names
 from xiaowei.sim.population import NEVER, Parties, person_identity
 from xiaowei.sim.sources.common import Emit, record_keys
 
 CHANGE_ITEMS = np.array(["法定代表人", "股东", "住所", "注册资本", "经营范围"])
 ABNORMAL_REASONS = np.array(["未按规定报送年度报告", "通过登记的住所或经营场所无法联系",
                              "公示企业信息隐瞒真实情况"])
+# Bookkeeping agents (代理记账) file many small firms' registrations with their own phone:
+# an honest reason for unrelated firms to share a registry phone, more often for young firms.
+AGENT_SHARE = (0.05, 0.12)  # firms ≥ 2 years old, younger
+AGENTS_PER_REGION = 3  # agents per 512 consecutive parties
+AGENT_PERSON = 95_000_000  # person indices of agents (beyond any party, spouse or guarantor)
 
 
 def companies(seed: int, chunk: int, p: Parties, rng: np.random.Generator, emit: Emit) -> None:
@@ -34,6 +39,7 @@ def companies(seed: int, chunk: int, p: Parties, rng: np.random.Generator, emit:
     missing_phone = dirt.pick(rng, n, 0.15)
     missing_addr = dirt.pick(rng, n, dirt.RATES["missing"])
     capital = dirt.money_text(p["registered_capital_wan"][f] * 10_000.0, rng)
+    phone = _registry_phone(seed, p, f)
     industry = np.char.add(p["division"][f], np.char.zfill(rng.integers(10, 99, n).astype(str),
                                                            2))
     keys = record_keys("REG", chunk, n)
@@ -43,13 +49,23 @@ def companies(seed: int, chunk: int, p: Parties, rng: np.random.Generator, emit:
         legal_rep_name=p["person_name"][f], legal_rep_id=p["id_number"][f],
         registered_capital=capital, established=dirt.date_text(est_day[rows], rng),
         address=(p["address"][f], missing_addr), region_code=p["region_code"][f],
-        industry_code=industry, phone=(p["phone"][f], missing_phone),
+        industry_code=industry, phone=(phone, missing_phone),
         status=np.where(p["default_m"][f] < HISTORY_MONTHS - 6, np.where(
             rng.random(n) < 0.15, "吊销", "存续"), "存续"),
         # The bank's registry feed starts with the history; later firms arrive on founding.
         received_at=dirt.late_received(np.maximum(est_day[rows], month_start(0)), rng,
                                        (1, 15))))
     emit.link("registry_companies", keys, p["idx"][f])
+
+
+def _registry_phone(seed: int, p: Parties, f: np.ndarray) -> np.ndarray:
+    """The contact phone on the registration: the firm's own, or its bookkeeping agent's."""
+    idx = p["idx"][f]
+    rate = np.where(p["years"][f] < 2.0, AGENT_SHARE[1], AGENT_SHARE[0])
+    agent = hashing.uniform(seed, "bookkeeper", idx) < rate
+    who = AGENT_PERSON + (idx // 512) * AGENTS_PER_REGION + hashing.integers(
+        seed, "bookkeeper-pick", idx, AGENTS_PER_REGION)
+    return np.where(agent, make_mobile(seed, who), p["phone"][f])
 
 
 def changes(seed: int, chunk: int, p: Parties, rng: np.random.Generator, emit: Emit) -> None:
