@@ -83,6 +83,10 @@ def test_fit_score_report_on_real_data(taiwan, tmp_path: Path, kind: str) -> Non
     recent = {r["measure"]: r["value"] for r in report["summary"]["rows"]
               if r["sample"] == "recent"}
     assert recent["auc"] > 0.75  # the bar on this split is 0.760 (scorecard)
+    csi = json.loads((tmp_path / "report" / "report.json").read_text("utf-8"))["stability"]["csi"]
+    if kind == "scorecard":  # a characteristic stability index for every feature of the card
+        assert {c["feature"] for c in csi} == set(fitted["features"])
+        assert all(c["value"] < 0.1 for c in csi)  # a random split: nothing has shifted
     html = (tmp_path / "report" / "report.html").read_text("utf-8")
     assert "<svg" in html and "http://" not in html and "https://" not in html
 
@@ -160,6 +164,10 @@ def test_monitor_flags_the_month_whose_applicants_shifted(taiwan, tmp_path: Path
     assert by_month["2025-03"]["psi"] > 0.1 and by_month["2025-03"]["flags"]
     assert [row["period"] for row in result["flagged"]] == ["2025-03"]
     assert all(0.7 < by_month[m]["auc"] < 0.85 for m in by_month)
+    _run("model", "report", "--model", tmp_path / "m", "--data", months,
+         "--out", tmp_path / "r", "--json")
+    csi = json.loads((tmp_path / "r" / "report.json").read_text("utf-8"))["stability"]["csi"]
+    assert csi[0]["feature"] == "PAY_0"  # the characteristic that moved leads the CSI table
     gaps = tmp_path / "gaps.csv"
     duckdb.connect().execute(f"COPY (SELECT * REPLACE (CASE WHEN PAY_0 > 1 THEN NULL "
                              f"ELSE month END AS month) FROM read_csv('{months}')) TO '{gaps}'")

@@ -35,6 +35,7 @@ from xiaowei.engine.models.validation_html import render_html
 KINDS = ("scorecard", "gbdt")
 MANIFEST = "model.json"
 DEVELOPMENT = "development.parquet"
+BIN_PREFIX = "bin__"
 PDO, BASE_POINTS, BASE_ODDS = 20.0, 600.0, 50.0
 
 
@@ -143,7 +144,10 @@ def fit(
         model.save(out / "gbdt")
         used = list(model.features_)
         score = points_from_pd(pd)
-    pq.write_table(pa.table({"y": y, "pd": pd, "score": score}), out / DEVELOPMENT)
+    development = {"y": y, "pd": pd, "score": score}
+    if isinstance(model, Scorecard):  # each row's bin per feature, for CSI in later reports
+        development |= {BIN_PREFIX + f: b.astype(str) for f, b in model.assigned_bins(X).items()}
+    pq.write_table(pa.table(development), out / DEVELOPMENT)
     metrics = {"auc_train": round(quality.auc, 6), "ks_train": round(quality.ks, 6),
                "gini_train": round(quality.gini, 6), "rows": len(y),
                "bad_rate": round(float(y.mean()), 6)}
@@ -248,14 +252,20 @@ def report(model_dir: Path, data: Path, out: Path, *, name: str | None = None
     y = target_of(table, target) if target in table.column_names else None
     pd, points = predict(fitted, table)
     dev = pq.read_table(Path(model_dir) / DEVELOPMENT)
-    bin_tables = fitted.model.bin_tables() if isinstance(fitted.model, Scorecard) else None
+    bin_tables = csi_bins = None
+    if isinstance(fitted.model, Scorecard):
+        bin_tables = fitted.model.bin_tables()
+        recent_bins = fitted.model.assigned_bins(table.select(fitted.features))
+        csi_bins = {f: (dev.column(BIN_PREFIX + f).to_numpy(zero_copy_only=False),
+                        recent_bins[f].astype(str))
+                    for f in fitted.features if BIN_PREFIX + f in dev.column_names}
     built = build_validation_report(
         name=name or fitted.manifest.get("source_file", Path(model_dir).name),
         version=str(fitted.manifest.get("version", "draft")), kind=fitted.kind,
         y_dev=dev.column("y").to_numpy(), pd_dev=dev.column("pd").to_numpy(),
         y_recent=y, pd_recent=pd,
         score_dev=dev.column("score").to_numpy(), score_recent=np.asarray(points),
-        bin_tables=bin_tables, master_scale=fitted.scale.table(),
+        bin_tables=bin_tables, csi_bins=csi_bins, master_scale=fitted.scale.table(),
         dev_period="development 开发样本", recent_period=Path(data).name,
     )
     out = Path(out)

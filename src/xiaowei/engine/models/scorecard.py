@@ -242,6 +242,12 @@ class Scorecard:
             np.asarray(self.bins_[n].woe)[codes[:, j]] for j, n in enumerate(self.features_)
         ])
 
+    def assigned_bins(self, X: Any) -> dict[str, np.ndarray]:
+        """Each feature's bin label per row — what CSI compares between two samples."""
+        codes = self._codes(X)
+        return {n: np.asarray(self.bins_[n].labels, dtype=object)[codes[:, j]]
+                for j, n in enumerate(self.features_)}
+
     def decision_function(self, X: Any) -> np.ndarray:
         """Log-odds of bad."""
         return self.intercept_ + self.transform(X) @ self.coef_
