@@ -322,16 +322,18 @@ def handwritten_query(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> float:
 
 
 def reshape(
-    con: duckdb.DuckDBPyConnection, cat: Catalogue, subset: Sequence[str], as_of: dt.date
+    con: duckdb.DuckDBPyConnection, cat: Catalogue, subset: Sequence[str], as_of: dt.date,
+    output: Path,
 ) -> tuple[TagResult, float]:
     """The wide result in the engine's long layout, through the engine's own shaping,
-    duplicate check, fingerprint and ordering; and the wall time that took."""
+    fingerprint and per-tag files (one row per party, as the engine's grouped tags);
+    and the wall time that took."""
     t = time.perf_counter()
-    out = LongTable(con, "hw_long")
+    out = LongTable(con, output)
     for name in subset:
         source = (f"(SELECT party_id AS entity_id, {name} AS value FROM {WIDE} "
                   f"WHERE {PRESENT[name]})")
-        out.add(cat.tags[name], source, {"as_of": as_of})
+        out.add(cat.tags[name], source, {"as_of": as_of}, unique=True)
     result = out.finish(as_of, subset)
     return result, time.perf_counter() - t
 
@@ -381,6 +383,7 @@ def main() -> None:
         sources = export_governed(store, cat)
         as_of = data_as_of(store)
     subset = flow_subset(cat)
+    runs = work / "tag-runs"  # every side writes its rows to files, as a bank's run does
     flow_rows = parquet_rows(sources, sorted(FLOW))
     all_rows = parquet_rows(sources, list(cat.tables))
     print(f"as of {as_of}: {len(subset)} of {len(cat.tags)} tags read only {sorted(FLOW)}",
@@ -399,14 +402,14 @@ def main() -> None:
         try:
             hand.append(handwritten_query(con, as_of))
             print(f"[{rep}/{args.repeat}] hand-written query {hand[-1]:.2f} s", flush=True)
-            mine, took = reshape(con, cat, subset, as_of)
+            mine, took = reshape(con, cat, subset, as_of, runs / "hand-written")
             shaped.append(took)
             print(f"[{rep}/{args.repeat}] reshaped to long layout {took:.2f} s "
                   f"({mine.rows:,} values)", flush=True)
         finally:
             con.close()
         t = time.perf_counter()
-        engine = run_duckdb(cat, sources, as_of, tags=subset)
+        engine = run_duckdb(cat, sources, as_of, tags=subset, output=runs / "engine-flow")
         subset_runs.append(time.perf_counter() - t)
         print(f"[{rep}/{args.repeat}] engine, same {len(subset)} tags {subset_runs[-1]:.2f} s "
               f"({engine.rows:,} values)", flush=True)
@@ -420,7 +423,7 @@ def main() -> None:
         if rep == 1:
             print(f"same fingerprint as the engine: {engine.fingerprint[:16]}…", flush=True)
         t = time.perf_counter()
-        whole = run_duckdb(cat, sources, as_of)
+        whole = run_duckdb(cat, sources, as_of, output=runs / "engine-all")
         whole_runs.append(time.perf_counter() - t)
         print(f"[{rep}/{args.repeat}] engine, whole catalogue {whole_runs[-1]:.2f} s "
               f"({whole.rows:,} values)", flush=True)
