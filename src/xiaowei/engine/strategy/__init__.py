@@ -6,6 +6,7 @@ knows nothing about what is being decided; it compiles definitions once (refusin
 load with line and column) and evaluates them in microseconds with an optional trace.
 """
 
+from xiaowei.engine.strategy.diff import diff
 from xiaowei.engine.strategy.expr import (
     EvaluationError,
     ExprError,
@@ -15,20 +16,44 @@ from xiaowei.engine.strategy.expr import (
     compile_expression,
     register_function,
 )
+from xiaowei.engine.strategy.flow import (
+    CaseError,
+    Decider,
+    Decision,
+    ModelResolver,
+    NodeTrace,
+    decide,
+)
+from xiaowei.engine.strategy.lists import NameList
+from xiaowei.engine.strategy.nodes import Reason
+from xiaowei.engine.strategy.pack import Pack, PackError, load_pack, load_pack_text
 from xiaowei.engine.strategy.table import DecisionTable, Hit, Result, Row, TableError, Trace
 
 __all__ = [
+    "CaseError",
+    "Decider",
+    "Decision",
     "DecisionTable",
     "EvaluationError",
     "ExprError",
     "Expression",
     "FunctionRegistry",
     "Hit",
+    "ModelResolver",
+    "NameList",
+    "NodeTrace",
+    "Pack",
+    "PackError",
+    "Reason",
     "Result",
     "Row",
     "Signature",
     "TableError",
     "Trace",
     "compile_expression",
+    "decide",
+    "diff",
+    "load_pack",
+    "load_pack_text",
     "register_function",
 ]
