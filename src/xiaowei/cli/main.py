@@ -6,6 +6,7 @@ import typer
 
 from xiaowei.cli import (
     db_cmd,
+    decide_cmd,
     demo_cmd,
     govern_cmd,
     load_cmd,
@@ -26,6 +27,7 @@ app.command("sim")(sim_cmd.sim)
 app.command("load")(load_cmd.load)
 app.command("demo")(demo_cmd.demo)
 app.command("govern")(govern_cmd.govern_command)
+app.command("decide")(decide_cmd.decide)
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(tags_cmd.app, name="tags")
 app.add_typer(quality_cmd.app, name="quality")
