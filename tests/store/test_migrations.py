@@ -25,8 +25,12 @@ MODEL_TABLES = {
     "quarantined_row",
     "model_version",
     "model_event",
+    "strategy_version",
+    "strategy_event",
+    "strategy_live",
 }
 REGISTRY_TABLES = {"model_version", "model_event"}
+STRATEGY_TABLES = {"strategy_version", "strategy_event", "strategy_live"}
 
 
 def _tables(url: str) -> set[str]:
@@ -48,7 +52,7 @@ def test_fresh_database_has_no_revision(db_url: str) -> None:
 def test_upgrade_downgrade_upgrade(db_url: str) -> None:
     upgrade(db_url)
     assert _tables(db_url) == MODEL_TABLES | {"alembic_version"}
-    assert current_revision(db_url) == head_revision() == "0002"
+    assert current_revision(db_url) == head_revision() == "0003"
 
     downgrade(db_url)
     assert _tables(db_url) == {"alembic_version"}
@@ -56,20 +60,32 @@ def test_upgrade_downgrade_upgrade(db_url: str) -> None:
 
     upgrade(db_url)
     assert _tables(db_url) == MODEL_TABLES | {"alembic_version"}
-    assert current_revision(db_url) == "0002"
+    assert current_revision(db_url) == "0003"
 
 
 def test_model_registry_revision_goes_down_to_0001_and_back(db_url: str) -> None:
     upgrade(db_url, "0001")
-    assert _tables(db_url) == MODEL_TABLES - REGISTRY_TABLES | {"alembic_version"}
-    upgrade(db_url)
+    assert _tables(db_url) == MODEL_TABLES - REGISTRY_TABLES - STRATEGY_TABLES | {
+        "alembic_version"}
+    upgrade(db_url, "0002")
     assert current_revision(db_url) == "0002"
-    assert _tables(db_url) == MODEL_TABLES | {"alembic_version"}
+    assert _tables(db_url) == MODEL_TABLES - STRATEGY_TABLES | {"alembic_version"}
 
     downgrade(db_url, "0001")
     assert current_revision(db_url) == "0001"
-    assert _tables(db_url) == MODEL_TABLES - REGISTRY_TABLES | {"alembic_version"}
+    assert _tables(db_url) == MODEL_TABLES - REGISTRY_TABLES - STRATEGY_TABLES | {
+        "alembic_version"}
     upgrade(db_url)
+    assert _tables(db_url) == MODEL_TABLES | {"alembic_version"}
+
+
+def test_strategy_revision_goes_down_to_0002_and_back(db_url: str) -> None:
+    upgrade(db_url)
+    downgrade(db_url, "0002")
+    assert current_revision(db_url) == "0002"
+    assert _tables(db_url) == MODEL_TABLES - STRATEGY_TABLES | {"alembic_version"}
+    upgrade(db_url)
+    assert current_revision(db_url) == "0003"
     assert _tables(db_url) == MODEL_TABLES | {"alembic_version"}
 
 
@@ -106,6 +122,18 @@ def test_migrated_constraints_carry_conventional_names(db_url: str) -> None:
         engine.dispose()
     assert "uq_model_version_name_content_hash" in model_uniques
     assert "fk_model_event_name_model_version" in event_keys
+    engine = make_engine(db_url, poolclass=NullPool)
+    try:
+        inspector = inspect(engine)
+        strategy_uniques = {u["name"] for u in inspector.get_unique_constraints(
+            "strategy_version")}
+        strategy_keys = {f["name"] for t in ("strategy_event", "strategy_live")
+                         for f in inspector.get_foreign_keys(t)}
+    finally:
+        engine.dispose()
+    assert "uq_strategy_version_name_content_hash" in strategy_uniques
+    assert strategy_keys == {"fk_strategy_event_name_strategy_version",
+                             "fk_strategy_live_name_strategy_version"}
 
 
 @pytest.mark.parametrize("url", ["postgresql+psycopg://u@localhost/db", "sqlite:///x.db"])

@@ -25,6 +25,9 @@ from xiaowei.store.tables import (
     Party,
     QuarantinedRow,
     Repayment,
+    StrategyEvent,
+    StrategyLive,
+    StrategyVersion,
     Task,
 )
 
@@ -177,6 +180,36 @@ def book() -> list[Base]:
             actor="li.na",
             occurred_at=APPLIED,
             note="四眼复核 second-person review",
+        ),
+        StrategyVersion(
+            name="admission",
+            version=1,
+            status="live",
+            content_hash="4d" * 32,
+            label="2025.1",
+            main_file="pack.yaml",
+            files={"pack.yaml": "pack:\n  name: admission\n", "lists/黑名单.txt": "138\n"},
+            source_path="/data/packs/admission",
+            submitted_by="zhao.min",
+            submitted_at=APPLIED,
+            approved_by="li.na",
+            approved_at=APPLIED,
+        ),
+        StrategyEvent(
+            name="admission",
+            version=1,
+            from_status="approved",
+            to_status="live",
+            actor="chen.gang",
+            occurred_at=APPLIED,
+            note="上线 go live",
+        ),
+        StrategyLive(
+            name="admission",
+            version=1,
+            content_hash="4d" * 32,
+            since=APPLIED,
+            switched_by="chen.gang",
         ),
     ]
 

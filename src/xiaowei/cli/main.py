@@ -13,6 +13,7 @@ from xiaowei.cli import (
     model_cmd,
     quality_cmd,
     sim_cmd,
+    strategy_cmd,
     tags_cmd,
 )
 
@@ -32,6 +33,7 @@ app.add_typer(db_cmd.app, name="db")
 app.add_typer(tags_cmd.app, name="tags")
 app.add_typer(quality_cmd.app, name="quality")
 app.add_typer(model_cmd.registry_app, name="model")  # fit/score/report + registry
+app.add_typer(strategy_cmd.app, name="strategy")
 
 
 if __name__ == "__main__":

@@ -340,4 +340,95 @@ class ModelEvent(Base):
     model_version: Mapped[ModelVersion] = relationship()
 
 
+
+STRATEGY_STATUSES = ("draft", "approved", "live", "superseded", "rolled_back", "withdrawn")
+STRATEGY_NAME = 63  # a pack's name is a word in CLI references and in decision records
+
+
+class StrategyVersion(Base):
+    """One submitted version of a strategy pack: its files as text, its content hash, and where
+    it stands in its life cycle (see :mod:`xiaowei.strategies.lifecycle`).
+
+    The files live here, not on disk, so that every server reading the store sees the same
+    pack and its state in one transaction. ``(name, version)`` is the primary key (concurrent
+    submissions cannot take one number twice) and ``(name, content_hash)`` is unique (the same
+    behaviour is never submitted twice). Maker–checker (the approver is not the author) is a
+    check constraint, so no code path can bypass it.
+    """
+
+    __tablename__ = "strategy_version"
+    __table_args__ = (
+        UniqueConstraint("name", "content_hash", name="uq_strategy_version_name_content_hash"),
+        CheckConstraint(
+            "status IN (" + ", ".join(f"'{s}'" for s in STRATEGY_STATUSES) + ")",
+            name="status_known",
+        ),
+        CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint(
+            "approved_by IS NULL OR lower(approved_by) <> lower(submitted_by)",
+            name="maker_checker",
+        ),
+    )
+
+    name: Mapped[str] = mapped_column(String(STRATEGY_NAME), primary_key=True)
+    version: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(String(CODE))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(64))
+    main_file: Mapped[str] = mapped_column(String(255))
+    files: Mapped[Any] = mapped_column(JSON)
+    source_path: Mapped[str | None] = mapped_column(Text)
+    submitted_by: Mapped[str] = mapped_column(String(USER))
+    submitted_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    approved_by: Mapped[str | None] = mapped_column(String(USER))
+    approved_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+
+
+class StrategyEvent(Base):
+    """One step of a pack version's life (submitted, approved, live, superseded, rolled back,
+    withdrawn): who, when, from, to and why. Rows are only ever added."""
+
+    __tablename__ = "strategy_event"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["name", "version"], ["strategy_version.name", "strategy_version.version"]
+        ),
+        Index("ix_strategy_event_name_version", "name", "version"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(STRATEGY_NAME))
+    version: Mapped[int]
+    from_status: Mapped[str | None] = mapped_column(String(CODE))
+    to_status: Mapped[str] = mapped_column(String(CODE))
+    actor: Mapped[str] = mapped_column(String(USER))
+    occurred_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    note: Mapped[str | None] = mapped_column(Text)
+
+    strategy_version: Mapped[StrategyVersion] = relationship()
+
+
+class StrategyLive(Base):
+    """Which version of each pack is live: one row per pack name, so the primary key itself
+    allows exactly one live version, and a server learns of a switch with one key lookup.
+
+    ``content_hash`` is copied here so that a poll needs no join.
+    """
+
+    __tablename__ = "strategy_live"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["name", "version"], ["strategy_version.name", "strategy_version.version"]
+        ),
+    )
+
+    name: Mapped[str] = mapped_column(String(STRATEGY_NAME), primary_key=True)
+    version: Mapped[int]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    since: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    switched_by: Mapped[str] = mapped_column(String(USER))
+
+    strategy_version: Mapped[StrategyVersion] = relationship()
+
+
 ALL_TABLES = tuple(Base.metadata.sorted_tables)
