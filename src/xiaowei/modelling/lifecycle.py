@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from xiaowei.entities.labels import LabelledStrEnum
+from xiaowei.entities.registry_names import same_person
 from xiaowei.modelling.errors import TransitionRefused
-from xiaowei.modelling.reference import same_person
 
 
 class ModelStatus(LabelledStrEnum):

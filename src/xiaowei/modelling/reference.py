@@ -13,55 +13,22 @@ A strategy pins a model in one of two ways:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from xiaowei.entities.registry_names import check_name, check_user
 from xiaowei.modelling.errors import InvalidReference
 
-MAX_NAME = 63
-MAX_USER = 64
-NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*")
 APPROVED = "approved"
 
 
 def validate_name(name: str) -> str:
     """``name`` if it is a valid model name; :class:`InvalidReference` saying why otherwise."""
-    if not isinstance(name, str) or not name:
-        raise InvalidReference("model name is empty")
-    if len(name) > MAX_NAME:
-        raise InvalidReference(
-            f"model name {name!r} has {len(name)} characters; at most {MAX_NAME} are allowed"
-        )
-    if not NAME_PATTERN.fullmatch(name):
-        raise InvalidReference(
-            f"model name {name!r} is not allowed: use lower-case letters, digits, '_' and '-', "
-            "starting with a letter or digit (e.g. 'admission_scorecard')"
-        )
-    return name
+    return check_name(name, "model name", "admission_scorecard", InvalidReference)
 
 
 def validate_user(user: str | None, role: str = "user") -> str:
-    """A user id stripped of surrounding blanks; refused when empty, too long or multi-line.
-
-    ``role`` names the argument in the message ("approver", "registrant").
-    """
-    text = (user or "").strip()
-    if not text:
-        raise InvalidReference(f"{role} is empty: say who you are (e.g. --by wang.li)")
-    if len(text) > MAX_USER:
-        raise InvalidReference(f"{role} {text[:20]!r}… is longer than {MAX_USER} characters")
-    if any(not ch.isprintable() for ch in text):
-        raise InvalidReference(f"{role} {text!r} contains control characters")
-    return text
-
-
-def same_person(a: str, b: str) -> bool:
-    """Whether two user ids name the same person (``Wang.Li`` is ``wang.li``).
-
-    Case is ignored so that the four-eyes rule cannot be dodged by retyping one's own id; the
-    store's check constraint uses the same ``lower()`` comparison.
-    """
-    return a.strip().lower() == b.strip().lower()
+    """A user id stripped of blanks; refused when empty, too long or multi-line."""
+    return check_user(user, role, InvalidReference)
 
 
 @dataclass(frozen=True)

@@ -26,16 +26,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import random
 import shutil
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from xiaowei.config import get_settings
@@ -51,26 +48,15 @@ from xiaowei.modelling.manifest import read_manifest
 from xiaowei.modelling.records import LifecycleEvent, ModelRecord, Registration, ResolvedModel
 from xiaowei.modelling.reference import ModelRef, validate_name, validate_user
 from xiaowei.store.database import make_engine, transaction
+from xiaowei.store.retry import retry_on_conflict
 from xiaowei.store.tables import ModelEvent, ModelVersion
 
 T = TypeVar("T")
 MODELS_DIR = "models"
-RETRIES = 10
 
 
 def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _retryable(exc: DBAPIError) -> bool:
-    """A conflict with a concurrent writer, which a fresh transaction may not meet again."""
-    sqlstate = getattr(exc.orig, "sqlstate", None)
-    text = str(exc.orig)
-    if isinstance(exc, IntegrityError):
-        return sqlstate == "23505" or "UNIQUE constraint failed" in text
-    if isinstance(exc, OperationalError):
-        return sqlstate in {"40001", "40P01"} or "database is locked" in text
-    return False
 
 
 class ModelRegistry:
@@ -161,19 +147,7 @@ class ModelRegistry:
         self, attempt: Callable[[], T], can_retry: Callable[[], bool] = lambda: True
     ) -> T:
         """Run ``attempt`` in fresh transactions until it does not meet a concurrent writer."""
-        for n in range(RETRIES):
-            try:
-                return attempt()
-            except DBAPIError as exc:
-                if not _retryable(exc) or not can_retry():
-                    raise
-                if n == RETRIES - 1:
-                    raise RegistryError(
-                        f"the store stayed busy with concurrent changes after {RETRIES} tries; "
-                        "try again"
-                    ) from exc
-                time.sleep(random.uniform(0, 0.005 * 2**n))
-        raise AssertionError("unreachable")  # pragma: no cover
+        return retry_on_conflict(attempt, RegistryError, can_retry)
 
     # -- life cycle ----------------------------------------------------------------------
 

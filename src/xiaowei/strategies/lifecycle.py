@@ -31,8 +31,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from xiaowei.entities.labels import LabelledStrEnum
+from xiaowei.entities.registry_names import same_person
 from xiaowei.strategies.errors import TransitionRefused
-from xiaowei.strategies.reference import same_person
 
 
 class StrategyStatus(LabelledStrEnum):

@@ -10,44 +10,22 @@ version is live now.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from xiaowei.entities.registry_names import check_name, check_user
 from xiaowei.strategies.errors import InvalidReference
 
-MAX_NAME = 63
-MAX_USER = 64
-NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*")
 LIVE = "live"
 
 
 def validate_name(name: str) -> str:
     """``name`` if it is a valid pack name; :class:`InvalidReference` saying why otherwise."""
-    if not isinstance(name, str) or not name:
-        raise InvalidReference("pack name is empty (set pack.name in the pack file)")
-    if len(name) > MAX_NAME or not NAME_PATTERN.fullmatch(name):
-        raise InvalidReference(
-            f"pack name {name!r} is not allowed: use at most {MAX_NAME} lower-case letters, "
-            "digits, '_' and '-', starting with a letter or digit (e.g. 'admission')"
-        )
-    return name
+    return check_name(name, "pack name", "admission", InvalidReference)
 
 
 def validate_user(user: str | None, role: str = "user") -> str:
-    """A user id stripped of surrounding blanks; refused when empty, too long or multi-line."""
-    text = (user or "").strip()
-    if not text:
-        raise InvalidReference(f"{role} is empty: say who you are (e.g. --by wang.li)")
-    if len(text) > MAX_USER:
-        raise InvalidReference(f"{role} {text[:20]!r}… is longer than {MAX_USER} characters")
-    if any(not ch.isprintable() for ch in text):
-        raise InvalidReference(f"{role} {text!r} contains control characters")
-    return text
-
-
-def same_person(a: str, b: str) -> bool:
-    """Whether two user ids name the same person; case is ignored, as in the store's check."""
-    return a.strip().lower() == b.strip().lower()
+    """A user id stripped of blanks; refused when empty, too long or multi-line."""
+    return check_user(user, role, InvalidReference)
 
 
 @dataclass(frozen=True)

@@ -20,20 +20,18 @@ row (``SELECT … FOR UPDATE``; SQLite serialises writers), so two switches cann
 from __future__ import annotations
 
 import datetime as dt
-import random
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from xiaowei.config import get_settings
 from xiaowei.engine.strategy import Pack, diff
 from xiaowei.store.database import make_engine, transaction
+from xiaowei.store.retry import retry_on_conflict
 from xiaowei.store.tables import StrategyEvent, StrategyLive, StrategyVersion
 from xiaowei.strategies.errors import StrategyError, StrategyNotFound, TransitionRefused
 from xiaowei.strategies.files import load_stored, read_pack
@@ -42,23 +40,11 @@ from xiaowei.strategies.records import LifecycleEvent, StrategyRecord, Submissio
 from xiaowei.strategies.reference import StrategyRef, validate_name, validate_user
 
 T = TypeVar("T")
-RETRIES = 10
 _S = StrategyStatus
 
 
 def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _retryable(exc: DBAPIError) -> bool:
-    """A conflict with a concurrent writer, which a fresh transaction may not meet again."""
-    sqlstate = getattr(exc.orig, "sqlstate", None)
-    text = str(exc.orig)
-    if isinstance(exc, IntegrityError):
-        return sqlstate == "23505" or "UNIQUE constraint failed" in text
-    if isinstance(exc, OperationalError):
-        return sqlstate in {"40001", "40P01"} or "database is locked" in text
-    return False
 
 
 class StrategyStore:
@@ -238,18 +224,7 @@ class StrategyStore:
 
     def _retrying(self, attempt: Callable[[], T]) -> T:
         """Run ``attempt`` in fresh transactions until it does not meet a concurrent writer."""
-        for n in range(RETRIES):
-            try:
-                return attempt()
-            except DBAPIError as exc:
-                if not _retryable(exc):
-                    raise
-                if n == RETRIES - 1:
-                    raise StrategyError(
-                        f"the store stayed busy with concurrent changes after {RETRIES} tries; "
-                        "try again") from exc
-                time.sleep(random.uniform(0, 0.005 * 2**n))
-        raise AssertionError("unreachable")  # pragma: no cover
+        return retry_on_conflict(attempt, StrategyError)
 
     # -- reading -------------------------------------------------------------------------
 
