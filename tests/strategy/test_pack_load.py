@@ -179,3 +179,17 @@ def test_list_file_changes_the_hash_and_the_diff(tmp_path):
     new = load_pack_text(text, "p.yaml", base_dir=tmp_path)
     assert old.hash != new.hash
     assert diff(old, new) == ["list blacklist: 2 values added, 1 removed"]
+
+
+def test_a_list_file_outside_the_packs_folder_is_refused(tmp_path: Path) -> None:
+    """A pack names list files beside it; ``../`` cannot make it read anything else."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("13800000000\n", "utf-8")
+    folder = tmp_path / "pack"
+    folder.mkdir()
+    text = (DATA / "example_pack.yaml").read_text("utf-8")
+    for listed in (DATA).glob("*.txt"):
+        (folder / listed.name).write_text(listed.read_text("utf-8"), "utf-8")
+    (folder / "pack.yaml").write_text(text.replace("blacklist.txt", "../secret.txt"), "utf-8")
+    with pytest.raises(PackError, match="outside the pack's folder"):
+        load_pack(folder / "pack.yaml")

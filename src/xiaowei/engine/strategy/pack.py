@@ -216,8 +216,14 @@ def _lists(spec: Mapping[str, Any], base_dir: Path | None,
             problems.add(at, "a list needs exactly one of values or file")
             continue
         if "file" in item:
+            base = (base_dir or Path(".")).resolve()
+            path = (base / str(item["file"])).resolve()
+            if not path.is_relative_to(base):  # a pack reads only files beside it
+                problems.add((*at, "file"), f"list file {item['file']!r} is outside the "
+                             "pack's folder")
+                continue
             try:
-                values = load_list_file((base_dir or Path(".")) / str(item["file"]))
+                values = load_list_file(path)
             except OSError as exc:
                 problems.add((*at, "file"), f"cannot read list file: {exc}")
                 continue
