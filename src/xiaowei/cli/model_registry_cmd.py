@@ -20,18 +20,16 @@ registered_at, approved_by, approved_at, retired_by, retired_at, path.
 
 from __future__ import annotations
 
-import getpass
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from xiaowei.cli.output import err, fail, out, print_json
+from xiaowei.cli.output import current_user, err, fail, out, print_json, who_and_when
 from xiaowei.config import get_settings
 from xiaowei.modelling import (
     ModelRecord,
@@ -53,18 +51,6 @@ By = Annotated[str | None, typer.Option(
 Note = Annotated[str | None, typer.Option("--note", help="why, for the audit trail")]
 Ref = Annotated[str, typer.Argument(help="NAME@VERSION, e.g. admission_scorecard@3")]
 STYLE = {ModelStatus.DRAFT: "yellow", ModelStatus.APPROVED: "green", ModelStatus.RETIRED: "dim"}
-
-
-def current_user(by: str | None) -> str:
-    """``--by``, else ``$XIAOWEI_USER``, else the operating-system login name."""
-    for candidate in (by, os.environ.get("XIAOWEI_USER")):
-        if candidate and candidate.strip():
-            return candidate.strip()
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError, ImportError):
-        fail("cannot tell who you are: pass --by USER or set XIAOWEI_USER")
-        raise  # unreachable: fail() exits
 
 
 @contextmanager
@@ -152,13 +138,11 @@ def list_models(
                 "退役 retired"):
         table.add_column(col)
     for r in records:
-        table.add_row(r.ref, r.kind, _status(r), _who(r.registered_by, r.registered_at),
-                      _who(r.approved_by, r.approved_at), _who(r.retired_by, r.retired_at))
+        table.add_row(r.ref, r.kind, _status(r),
+                      who_and_when(r.registered_by, r.registered_at),
+                      who_and_when(r.approved_by, r.approved_at),
+                      who_and_when(r.retired_by, r.retired_at))
     out.print(table)
-
-
-def _who(user: str | None, at: Any) -> str:
-    return "—" if user is None else f"{escape(user)} {at:%Y-%m-%d %H:%M} UTC"
 
 
 @registry_app.command("show")

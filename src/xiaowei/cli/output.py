@@ -6,7 +6,9 @@ progress and notes still go to stderr so a pipe stays clean.
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,3 +42,21 @@ def fail(message: str, code: int = 2) -> None:
 
     err.print(f"[bold red]错误 error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)
+
+
+def current_user(by: str | None) -> str:
+    """Who acts (for maker–checker and audit): ``--by``, else ``$XIAOWEI_USER``, else the
+    operating-system login name."""
+    for candidate in (by, os.environ.get("XIAOWEI_USER")):
+        if candidate and candidate.strip():
+            return candidate.strip()
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError, ImportError):
+        fail("cannot tell who you are: pass --by USER or set XIAOWEI_USER")
+        raise  # unreachable: fail() exits
+
+
+def who_and_when(user: str | None, at: Any) -> str:
+    """An audit cell: "wang.li 2026-11-29 23:46 UTC", or "—" when nobody has acted yet."""
+    return "—" if user is None else f"{escape(user)} {at:%Y-%m-%d %H:%M} UTC"

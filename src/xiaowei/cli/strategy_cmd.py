@@ -45,8 +45,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from xiaowei.cli.model_registry_cmd import current_user
-from xiaowei.cli.output import err, fail, out, print_json
+from xiaowei.cli.output import current_user, err, fail, out, print_json, who_and_when
 from xiaowei.config import get_settings
 from xiaowei.engine.strategy import Pack
 from xiaowei.store import migrate
@@ -181,12 +180,9 @@ def list_versions(
         table.add_column(col)
     for r in records:
         table.add_row(r.ref, _status(r), escape(r.label), r.short_hash,
-                      _who(r.submitted_by, r.submitted_at), _who(r.approved_by, r.approved_at))
+                      who_and_when(r.submitted_by, r.submitted_at),
+                      who_and_when(r.approved_by, r.approved_at))
     out.print(table)
-
-
-def _who(user: str | None, at: Any) -> str:
-    return "—" if user is None else f"{escape(user)} {at:%Y-%m-%d %H:%M} UTC"
 
 
 def _summary(pack: Pack) -> dict[str, Any]:

@@ -191,14 +191,9 @@ def online_tag_reader(analytic: Any) -> TagReader:
 @contextmanager
 def batch_tag_reader(analytic: Any) -> Iterator[TagReader]:
     """Like :func:`online_tag_reader`, but the online engine is built once for many cases."""
-    from xiaowei.data.tags.service import bank_catalogue, export_governed, snapshot_dir
-    from xiaowei.engine.tags import OnlineTags
+    from xiaowei.data.tags.service import online_party_tags
 
-    cat = bank_catalogue()
-    sources = {t: snapshot_dir(analytic) / f"{t}.parquet" for t in cat.tables}
-    if not all(p.is_file() for p in sources.values()):
-        sources = export_governed(analytic, cat)
-    online = OnlineTags(cat, sources, entity="party")
+    online = online_party_tags(analytic)
     try:
         yield lambda party_id, as_of: online.values(party_id, as_of)
     finally:

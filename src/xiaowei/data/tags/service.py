@@ -105,13 +105,24 @@ def compute_all(analytic: AnalyticStore, as_of: dt.date, engine: str = "duckdb",
                           result.rows, seconds, note), result
 
 
+def governed_snapshot(analytic: AnalyticStore, catalogue: Catalogue) -> dict[str, Path]:
+    """The Parquet snapshot of the governed tables, written first if any file is missing."""
+    sources = {t: snapshot_dir(analytic) / f"{t}.parquet" for t in catalogue.tables}
+    if not all(p.is_file() for p in sources.values()):
+        sources = export_governed(analytic, catalogue)
+    return sources
+
+
+def online_party_tags(analytic: AnalyticStore) -> OnlineTags:
+    """The bank catalogue's online runner over the governed snapshot (close it when done);
+    build one per process or batch — building it loads every table."""
+    cat = bank_catalogue()
+    return OnlineTags(cat, governed_snapshot(analytic, cat), entity="party")
+
+
 def party_tags(analytic: AnalyticStore, party_id: str, as_of: dt.date) -> dict[str, Any]:
     """One party's tags as of a date, computed online from the governed snapshot."""
-    cat = bank_catalogue()
-    sources = {t: snapshot_dir(analytic) / f"{t}.parquet" for t in cat.tables}
-    if not all(p.is_file() for p in sources.values()):
-        sources = export_governed(analytic, cat)
-    online = OnlineTags(cat, sources, entity="party")
+    online = online_party_tags(analytic)
     try:
         return online.values(party_id, as_of)
     finally:

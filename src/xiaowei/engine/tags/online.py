@@ -12,7 +12,6 @@ copied into DuckDB sorted by entity key, so each filter prunes to a row group or
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from xiaowei.engine.tags.layout import (
     fingerprint,
     shape_sql,
 )
+from xiaowei.engine.tags.run_plan import parameter_names
 from xiaowei.engine.tags.sql import (
     RESERVED_PREFIX,
     TableRead,
@@ -105,7 +105,7 @@ class OnlineTags:
         self._cursors = [self._cursor() for _ in self._sqls]
         # Parsed once here: parsing the long text was a quarter of each call's time.
         self._runs = [
-            _Prepared(cursor, cursor.extract_statements(sql)[0], _parameters(sql))
+            _Prepared(cursor, cursor.extract_statements(sql)[0], parameter_names(sql))
             for cursor, sql in zip(self._cursors, self._sqls, strict=True)
         ]
         self._pool = ThreadPoolExecutor(len(self._sqls)) if len(self._sqls) > 1 else None
@@ -235,8 +235,3 @@ class _Prepared:
         """
         used = {name: value for name, value in params.items() if name in self.parameters}
         return self.cursor.execute(self.statement, used).fetchall()
-
-
-def _parameters(sql: str) -> frozenset[str]:
-    """Names of the ``$name`` parameters in engine-rendered SQL."""
-    return frozenset(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", sql))

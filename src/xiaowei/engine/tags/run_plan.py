@@ -181,6 +181,12 @@ def redirect(query: exp.Select, table: str, to: str) -> exp.Select:
     return out
 
 
+def parameter_names(sql: str) -> frozenset[str]:
+    """Names of the ``$name`` parameters in engine-rendered DuckDB SQL."""
+    return frozenset(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", sql))
+
+
 def used_parameters(sql: str, params: Mapping[str, Any]) -> dict[str, Any]:
     """The bound parameters DuckDB-rendered ``sql`` names (DuckDB refuses unused ones)."""
-    return {k: v for k, v in params.items() if re.search(rf"\${re.escape(k)}\b", sql)}
+    names = parameter_names(sql)
+    return {k: v for k, v in params.items() if k in names}

@@ -12,6 +12,7 @@ nothing else; ``human`` records a reason and sends the case to a person whatever
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -112,8 +113,12 @@ class Context:
         self.act(self.outcomes.fail_safe, Reason(code, zh, en, 0, node, "", detail))
 
 
-class Node:
-    """A compiled node. ``run`` mutates the context and returns what it hit (for the trace)."""
+class Node(ABC):
+    """A compiled node. ``run`` mutates the context and returns what it hit (for the trace).
+
+    Abstract: every node kind (rules, table, formula, model, switch, split, source, list)
+    gives its own ``run``; a bare ``Node`` cannot be made.
+    """
 
     kind = ""
 
@@ -122,8 +127,9 @@ class Node:
         self.reads = tuple(sorted(set(reads)))
         self.writes = tuple(writes)
 
+    @abstractmethod
     def run(self, ctx: Context) -> tuple[str, ...]:
-        raise NotImplementedError
+        """Act on ``ctx``; return the ids hit (rules fired, rows matched, arm taken …)."""
 
     def flows(self) -> tuple[str, ...]:
         """Sub-flows this node may run (for load-time reference and cycle checks)."""
