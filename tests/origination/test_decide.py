@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from xiaowei.data.pipeline import simulate_and_load
 from xiaowei.modelling.errors import NotForProduction
 from xiaowei.modelling.workbench import fit
 from xiaowei.origination.decide import (
+    DEFAULT_PACK,
     ApplicationError,
     DefaultDecider,
     batch_tag_reader,
@@ -21,6 +23,9 @@ from xiaowei.origination.decide import (
 )
 from xiaowei.origination.model_resolver import RegistryModelResolver
 from xiaowei.store.analytic import AnalyticStore
+from xiaowei.store.database import make_engine
+from xiaowei.store.migrate import upgrade
+from xiaowei.strategies import StrategyStore
 
 KEYS = {"outcome", "limit", "price", "term", "dd_level", "manager_tier", "mode", "reasons",
         "scores", "pack_version", "segment", "trace"}
@@ -186,3 +191,37 @@ def test_registry_refuses_drafts_in_production(bank: dict[str, Any]) -> None:
 
     with pytest.raises(NotForProduction):
         RegistryModelResolver(DraftOnly()).resolve("app_score@approved")
+
+
+def test_a_server_follows_the_live_pack_version_without_a_restart(
+        bank: dict[str, Any], tmp_path: Path) -> None:
+    """One DefaultDecider, held like a server holds it: publishing a new version or rolling
+    back changes the version its next decision runs on; nothing is rebuilt by the caller."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        store = StrategyStore(engine)
+        text = DEFAULT_PACK.read_text("utf-8")
+        versions = {}
+        for folder, edited in (("v1", text), ("v2", text.replace(
+                "团伙欺诈评分极高", "团伙欺诈评分极高（第二版）"))):
+            (tmp_path / folder).mkdir()
+            (tmp_path / folder / "pack.yaml").write_text(edited, "utf-8")
+            ref = store.submit(tmp_path / folder, "zhao.min").record.ref
+            store.approve(ref, "li.na")
+            versions[folder] = ref
+        store.publish(versions["v1"], "chen.gang")
+        resolver = RegistryModelResolver(overrides={"app_score": bank["model"]})
+        server = DefaultDecider(tags=bank["decider"].tags, resolver=resolver).follow(
+            store, "origination-default", interval=0.0)
+        app, first = _clean_case(bank)
+        assert server.decide(app)["pack_version"] == first["pack_version"]
+        store.publish(versions["v2"], "chen.gang")
+        second = server.decide(app)
+        assert second["pack_version"] != first["pack_version"]
+        assert second["outcome"] == first["outcome"]  # only a reason's wording changed
+        store.rollback("origination-default", "chen.gang", note="回退到第一版")
+        assert server.decide(app)["pack_version"] == first["pack_version"]
+    finally:
+        engine.dispose()

@@ -25,6 +25,7 @@ decision is assembled here, in this order:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -37,6 +38,8 @@ from xiaowei.engine.strategy.flow import Fetch
 from xiaowei.engine.strategy.pack import Pack
 from xiaowei.origination.credit_limit import LimitPolicy, inputs_from_row
 from xiaowei.origination.model_resolver import RegistryModelResolver
+from xiaowei.strategies.live import LivePacks
+from xiaowei.strategies.store import StrategyStore
 
 DEFAULT_PACK = Path(__file__).parent / "packs" / "default" / "pack.yaml"
 MAX_TERM_MONTHS = 360
@@ -127,6 +130,12 @@ def _number(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _limit_policy() -> LimitPolicy:
+    """The policy with its parameter file read once per process (reading it costs ~3 ms)."""
+    return LimitPolicy()
+
+
 def limit_inputs(tags: Mapping[str, Any]) -> dict[str, Decimal]:
     """``lim.*``: the credit-limit policy's steps that do not depend on the grade.
 
@@ -144,7 +153,7 @@ def limit_inputs(tags: Mapping[str, Any]) -> dict[str, Decimal]:
                 "bank_exposure"):
         if isinstance(row.get(key), float) and not math.isfinite(row[key]):
             row[key] = None
-    policy = LimitPolicy()
+    policy = _limit_policy()
     inputs = inputs_from_row(row, "A1")
     result = policy.limit(inputs)
     room = next((c.yuan for c in result.components if c.key == "room_after_debt"), Decimal(0))
@@ -206,16 +215,51 @@ class DefaultDecider:
     def __init__(self, *, tags: TagReader, resolver: RegistryModelResolver | None = None,
                  pack_path: str | Path = DEFAULT_PACK,
                  sources: Mapping[str, Fetch] | None = None) -> None:
-        self.pack = load_pack(pack_path)
         self.resolver = resolver or RegistryModelResolver()
-        self.resolver.aliases.update({ref: alias for alias, ref in self.pack.models.items()})
-        self.decider = Decider(self.pack, resolver=self.resolver)
+        self.pack = load_pack(pack_path)
+        self.decider = self.bind(self.pack)
         self.tags = tags
         self.sources = dict(sources or {})
+        self._live: tuple[LivePacks, str] | None = None
+
+    def bind(self, pack: Pack) -> Decider:
+        """The pack bound to this decider's models (a live switch rebuilds with this)."""
+        self.resolver.aliases.update({ref: alias for alias, ref in pack.models.items()})
+        return Decider(pack, resolver=self.resolver)
+
+    def follow(self, store: StrategyStore, name: str, *, interval: float = 5.0) -> DefaultDecider:
+        """From now on decide with the version of ``name`` that is live in the store.
+
+        A server calls this once: each decision then asks the live switch which version to use
+        (a primary-key lookup at most every ``interval`` seconds) and runs start to finish on
+        that version, so a publication or rollback takes effect without a restart. Fails now
+        when no version of ``name`` is live.
+        """
+        live = LivePacks(store, bind=self.bind, interval=interval)
+        strategy = live.current(name)
+        self.pack, self.decider = strategy.pack, strategy.decider
+        self._live = (live, name)
+        return self
+
+    def current(self) -> tuple[Pack, Decider]:
+        """The pack and its bound decider that the next decision runs on, held together."""
+        if self._live is None:
+            return self.pack, self.decider
+        live, name = self._live
+        strategy = live.current(name)
+        return strategy.pack, strategy.decider
 
     def decide(self, application: Mapping[str, Any], *, as_of: dt.date | None = None,
                automated_ok: bool = True, trace: bool = True) -> dict[str, Any]:
         """Decide one application; raise :class:`ApplicationError` for bad fields."""
+        return self.decide_with_inputs(application, as_of=as_of, automated_ok=automated_ok,
+                                       trace=trace)[0]
+
+    def decide_with_inputs(self, application: Mapping[str, Any], *,
+                           as_of: dt.date | None = None, automated_ok: bool = True,
+                           trace: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The decision and every input variable the engine used, JSON-ready — what the
+        decision log keeps (数据埋点) so a node's performance can be measured later."""
         app = validate_application(application)
         day = as_of or app["applied_on"]
         tags: Mapping[str, Any] = {}
@@ -224,13 +268,13 @@ class DefaultDecider:
             tags = self.tags(app["party_id"], day)
         except Exception as exc:  # a failed tag computation fails the critical source
             error = exc
-        inputs = case_inputs(app, tags, self.pack)
+        pack, decider = self.current()
+        inputs = case_inputs(app, tags, pack)
         sources = {"bureau_live": bureau_from_tags(tags, error), **self.sources}
-        decider = self.decider
-        decider.sources = sources
         decision = decider.decide(app["application_id"], inputs, automated_ok=automated_ok,
-                                  trace=trace)
-        return decision_json(decision, self.pack, as_of=day, models=self.resolver.resolved)
+                                  trace=trace, sources=sources)
+        return (decision_json(decision, pack, as_of=day, models=self.resolver.resolved),
+                {k: _plain(v) for k, v in inputs.items()})
 
 
 def _plain(value: Any) -> Any:

@@ -104,8 +104,12 @@ class Decider:
         return problems + validate_inputs(self.pack.inputs, inputs)
 
     def decide(self, case_id: str, inputs: Mapping[str, Any], *, automated_ok: bool = True,
-               trace: bool = True) -> Decision:
-        """Decide one case; raise :class:`CaseError` if its inputs are missing or invalid."""
+               trace: bool = True, sources: Mapping[str, Fetch] | None = None) -> Decision:
+        """Decide one case; raise :class:`CaseError` if its inputs are missing or invalid.
+
+        ``sources`` add to (or replace) the bound fetchers for this case only: a server shares
+        one Decider between threads, so a case's own fetchers must never be stored on it.
+        """
         start = time.perf_counter_ns()
         problems = self.check(inputs)
         if problems:
@@ -113,8 +117,9 @@ class Decider:
         pack = self.pack
         variables = {name: inputs.get(name) for name in pack.inputs}
         steps: list[Any] | None = [] if trace else None
+        fetchers = {**self.sources, **sources} if sources else self.sources
         ctx = Context(str(case_id), variables, pack.outcomes, self._runner(steps), self.models,
-                      self.sources)
+                      fetchers)
         segment = next((s for s in pack.segments if s.when.fn(variables) is True), None)
         if segment is None:
             ctx.fail("SYS_NO_SEGMENT", "", "no segment's condition holds for this case")
