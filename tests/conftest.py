@@ -11,9 +11,11 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -74,3 +76,71 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     with admin.begin() as connection:
         connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
     admin.dispose()
+
+
+# --- the origination pipeline's tiny bank (intake, API, `xiaowei apply`) ---------------------
+
+PIPELINE_TABLES = ("branch", "customer_manager", "party", "application", "decision", "loan",
+                   "repayment")
+
+
+@pytest.fixture(scope="session")
+def pipeline_bank(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A governed `tiny` bank (seed 15, as the decide tests) with a fitted scorecard, built
+    once per session: its files, its SQLite store and application templates."""
+    from xiaowei.data.pipeline import simulate_and_load
+    from xiaowei.modelling.workbench import fit
+    from xiaowei.origination.decide import demo_training_table
+    from xiaowei.store.analytic import AnalyticStore
+
+    root = tmp_path_factory.mktemp("pipeline-bank")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XIAOWEI_HOME", str(root / "home"))  # the PII key of the stored parties
+        brought = simulate_and_load(root, "tiny", 15)
+        with AnalyticStore(brought.analytic_path) as analytic:
+            fit(demo_training_table(analytic.connection, root / "train.parquet"), "bad",
+                root / "model")
+            rows = analytic.connection.sql(
+                "select a.application_id, a.party_id, p.party_type, a.product_intent, "
+                "a.channel, a.amount_yuan, a.applied_on::varchar, a.declared_revenue_yuan, "
+                "a.employees from gov.application a join (select party_id, any_value("
+                "party_type) party_type from gov.party_profile group by 1) p using (party_id) "
+                "order by a.application_id").fetchall()
+    keys = ("application_id", "party_id", "party_type", "product_intent", "channel", "amount",
+            "applied_on", "declared_revenue", "employees")
+    # The transactional store keys customers by the bank's party ids, governance by resolved
+    # ones: an application names the bank's customer (intake finds the governed party).
+    engine = make_engine(brought.database_url)
+    with engine.connect() as connection:
+        bank_party = dict(connection.exec_driver_sql(
+            "select application_id, party_id from application").fetchall())
+    engine.dispose()
+    apps = [{k: v for k, v in zip(keys, r, strict=True) if v is not None} for r in rows
+            if r[0] in bank_party]
+    for a in apps:
+        a["party_id"] = bank_party[a["application_id"]]
+    return {"root": root, "home": root / "home", "analytic": brought.analytic_path,
+            "model": root / "model", "url": brought.database_url, "apps": apps}
+
+
+@pytest.fixture
+def pipeline_store(db_url: str, pipeline_bank: dict[str, Any],
+                   monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """A migrated store (SQLite or PostgreSQL) holding a copy of the tiny bank's records."""
+    from sqlalchemy import insert, select
+
+    from xiaowei.store import migrate
+    from xiaowei.store.tables import Base
+
+    monkeypatch.setenv("XIAOWEI_HOME", str(pipeline_bank["home"]))
+    migrate.upgrade(db_url)
+    source, engine = make_engine(pipeline_bank["url"]), make_engine(db_url)
+    with source.connect() as src, engine.begin() as dst:
+        for name in PIPELINE_TABLES:
+            table = Base.metadata.tables[name]
+            rows = [dict(r) for r in src.execute(select(table)).mappings()]
+            if rows:
+                dst.execute(insert(table), rows)
+    source.dispose()
+    yield engine
+    engine.dispose()

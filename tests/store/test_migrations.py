@@ -28,9 +28,14 @@ MODEL_TABLES = {
     "strategy_version",
     "strategy_event",
     "strategy_live",
+    "task_event",
+    "application_intake",
+    "decision_log",
 }
 REGISTRY_TABLES = {"model_version", "model_event"}
 STRATEGY_TABLES = {"strategy_version", "strategy_event", "strategy_live"}
+PIPELINE_TABLES = {"task_event", "application_intake", "decision_log"}
+HEAD = "0004"
 
 
 def _tables(url: str) -> set[str]:
@@ -52,7 +57,7 @@ def test_fresh_database_has_no_revision(db_url: str) -> None:
 def test_upgrade_downgrade_upgrade(db_url: str) -> None:
     upgrade(db_url)
     assert _tables(db_url) == MODEL_TABLES | {"alembic_version"}
-    assert current_revision(db_url) == head_revision() == "0003"
+    assert current_revision(db_url) == head_revision() == HEAD
 
     downgrade(db_url)
     assert _tables(db_url) == {"alembic_version"}
@@ -60,21 +65,21 @@ def test_upgrade_downgrade_upgrade(db_url: str) -> None:
 
     upgrade(db_url)
     assert _tables(db_url) == MODEL_TABLES | {"alembic_version"}
-    assert current_revision(db_url) == "0003"
+    assert current_revision(db_url) == HEAD
 
 
 def test_model_registry_revision_goes_down_to_0001_and_back(db_url: str) -> None:
+    later = REGISTRY_TABLES | STRATEGY_TABLES | PIPELINE_TABLES
     upgrade(db_url, "0001")
-    assert _tables(db_url) == MODEL_TABLES - REGISTRY_TABLES - STRATEGY_TABLES | {
-        "alembic_version"}
+    assert _tables(db_url) == MODEL_TABLES - later | {"alembic_version"}
     upgrade(db_url, "0002")
     assert current_revision(db_url) == "0002"
-    assert _tables(db_url) == MODEL_TABLES - STRATEGY_TABLES | {"alembic_version"}
+    assert _tables(db_url) == MODEL_TABLES - STRATEGY_TABLES - PIPELINE_TABLES | {
+        "alembic_version"}
 
     downgrade(db_url, "0001")
     assert current_revision(db_url) == "0001"
-    assert _tables(db_url) == MODEL_TABLES - REGISTRY_TABLES - STRATEGY_TABLES | {
-        "alembic_version"}
+    assert _tables(db_url) == MODEL_TABLES - later | {"alembic_version"}
     upgrade(db_url)
     assert _tables(db_url) == MODEL_TABLES | {"alembic_version"}
 
@@ -83,10 +88,52 @@ def test_strategy_revision_goes_down_to_0002_and_back(db_url: str) -> None:
     upgrade(db_url)
     downgrade(db_url, "0002")
     assert current_revision(db_url) == "0002"
-    assert _tables(db_url) == MODEL_TABLES - STRATEGY_TABLES | {"alembic_version"}
+    assert _tables(db_url) == MODEL_TABLES - STRATEGY_TABLES - PIPELINE_TABLES | {
+        "alembic_version"}
     upgrade(db_url)
-    assert current_revision(db_url) == "0003"
+    assert current_revision(db_url) == HEAD
     assert _tables(db_url) == MODEL_TABLES | {"alembic_version"}
+
+
+TASK_QUEUE_COLUMNS = {"claimed_by", "claimed_at", "closed_at", "result", "queue", "revision"}
+
+
+def _task_columns(url: str) -> set[str]:
+    engine = make_engine(url, poolclass=NullPool)
+    try:
+        return {c["name"] for c in inspect(engine).get_columns("task")}
+    finally:
+        engine.dispose()
+
+
+def test_pipeline_revision_goes_down_to_0003_and_back(db_url: str) -> None:
+    upgrade(db_url)
+    assert _task_columns(db_url) >= TASK_QUEUE_COLUMNS
+    downgrade(db_url, "0003")
+    assert current_revision(db_url) == "0003"
+    assert _tables(db_url) == MODEL_TABLES - PIPELINE_TABLES | {"alembic_version"}
+    assert not TASK_QUEUE_COLUMNS & _task_columns(db_url)
+    upgrade(db_url)
+    assert current_revision(db_url) == HEAD
+    assert _task_columns(db_url) >= TASK_QUEUE_COLUMNS
+
+
+def test_existing_tasks_get_revision_zero(db_url: str) -> None:
+    """A task written before 0004 must read as revision 0, not NULL, after the upgrade."""
+    from sqlalchemy import text
+
+    upgrade(db_url, "0003")
+    engine = make_engine(db_url, poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO task (task_id, kind, status, created_at, payload) "
+                "VALUES ('T1', 'visit', 'open', '2026-01-01 00:00:00+00:00', '{}')"))
+        upgrade(db_url)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT revision FROM task")).scalar_one() == 0
+    finally:
+        engine.dispose()
 
 
 def test_migrated_schema_equals_models(db_url: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from xiaowei.cli import (
+    apply_cmd,
     db_cmd,
     decide_cmd,
     demo_cmd,
@@ -12,6 +13,7 @@ from xiaowei.cli import (
     load_cmd,
     model_cmd,
     quality_cmd,
+    review_cmd,
     sim_cmd,
     strategy_cmd,
     tags_cmd,
@@ -29,11 +31,15 @@ app.command("load")(load_cmd.load)
 app.command("demo")(demo_cmd.demo)
 app.command("govern")(govern_cmd.govern_command)
 app.command("decide")(decide_cmd.decide)
+app.command("apply")(apply_cmd.apply)
+app.command("nodes")(apply_cmd.nodes)
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(tags_cmd.app, name="tags")
 app.add_typer(quality_cmd.app, name="quality")
 app.add_typer(model_cmd.registry_app, name="model")  # fit/score/report + registry
 app.add_typer(strategy_cmd.app, name="strategy")
+app.add_typer(review_cmd.app, name="review")
+app.add_typer(review_cmd.dd_app, name="dd")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     Date,
+    Float,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -31,6 +32,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -219,10 +221,102 @@ class Task(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     due_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     payload: Mapped[Any] = mapped_column(JSON, default=dict)
+    # Work-queue state (migration 0004): a person claims the task, closes it with a result;
+    # ``queue`` names the queue ("manual_review", "due_diligence") and ``claimed_by`` holds
+    # any user id (approvers are not customer managers); ``revision`` is optimistic locking.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    result: Mapped[Any | None] = mapped_column(JSON)
+    queue: Mapped[str | None] = mapped_column(String(CODE), index=True)
+    revision: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
     party: Mapped[Party | None] = relationship()
     application: Mapped[Application | None] = relationship()
     assignee: Mapped[CustomerManager | None] = relationship()
+
+
+class TaskEvent(Base):
+    """One step of a task's life (created, claimed, released, closed …): who, when, from,
+    to and why. Rows are only ever added: it is the audit trail of people's work."""
+
+    __tablename__ = "task_event"
+
+    event_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    task_id: Mapped[str] = mapped_column(ForeignKey("task.task_id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(CODE))
+    from_status: Mapped[str | None] = mapped_column(String(CODE))
+    to_status: Mapped[str | None] = mapped_column(String(CODE))
+    note: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[Any | None] = mapped_column(JSON)
+
+    task: Mapped[Task] = relationship()
+
+
+INTAKE_STATUSES = ("received", "decided", "in_review", "in_dd", "closed")
+
+
+class ApplicationIntake(Base):
+    """How an application entered the pipeline — its idempotency record.
+
+    The application's key is the primary key, so concurrent submissions of one application
+    cannot both land; ``payload_sha256`` tells a retry (same content) from a key reused for
+    other content. ``automated_ok`` is false when the applicant refused a purely automated
+    decision (PIPL art. 24). ``status`` is one of :data:`INTAKE_STATUSES`.
+    """
+
+    __tablename__ = "application_intake"
+
+    application_id: Mapped[str] = mapped_column(
+        ForeignKey("application.application_id"), primary_key=True
+    )
+    payload_sha256: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    received_by: Mapped[str] = mapped_column(String(64))
+    channel_ref: Mapped[str | None] = mapped_column(String(128))
+    automated_ok: Mapped[bool]
+    status: Mapped[str] = mapped_column(String(CODE))
+
+    application: Mapped[Application] = relationship()
+
+
+class DecisionLog(Base):
+    """One engine decision with every input it used (数据埋点), for node performance.
+
+    ``outputs`` is the decision without its trace, ``trace`` the per-node record. A retried
+    submission cannot log twice: ``(application_id, pack_version, seq)`` is unique.
+    ``superseded_by`` points at a later engine decision on the same application.
+    """
+
+    __tablename__ = "decision_log"
+    __table_args__ = (
+        UniqueConstraint("application_id", "pack_version", "seq",
+                         name="uq_decision_log_application_pack_seq"),
+    )
+
+    decision_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    application_id: Mapped[str] = mapped_column(
+        ForeignKey("application.application_id"), index=True
+    )
+    seq: Mapped[int]
+    decided_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    pack: Mapped[str] = mapped_column(String(63))
+    pack_version: Mapped[str] = mapped_column(String(64))
+    models: Mapped[Any] = mapped_column(JSON)
+    inputs: Mapped[Any] = mapped_column(JSON)
+    outputs: Mapped[Any] = mapped_column(JSON)
+    trace: Mapped[Any] = mapped_column(JSON)
+    outcome: Mapped[str] = mapped_column(String(CODE))
+    mode: Mapped[str] = mapped_column(String(CODE))
+    dd_level: Mapped[str | None] = mapped_column(String(CODE))
+    manager_tier: Mapped[int | None]
+    limit_amount: Mapped[Decimal | None] = mapped_column(Money())
+    micros: Mapped[float] = mapped_column(Float)
+    superseded_by: Mapped[str | None] = mapped_column(String(ID))
+
+    application: Mapped[Application] = relationship()
 
 
 class LoadBatch(Base):

@@ -1,0 +1,47 @@
+"""The decider intake uses: pack, models, online tags and the governed-party lookup, built once.
+
+Why a context manager: the online tag engine and the model registry are expensive to open
+(``batch_tag_reader``), so a command or a server builds them once and decides every
+application with them, and closes them when it ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from xiaowei.origination.decide import DEFAULT_PACK, DefaultDecider, batch_tag_reader
+from xiaowei.origination.intake import PartyKey, governed_party_key
+from xiaowei.origination.model_resolver import RegistryModelResolver
+from xiaowei.store.analytic import AnalyticStore
+
+
+@dataclass(frozen=True)
+class IntakeDecider:
+    """A decider and the lookup from the bank's customers to governed parties."""
+
+    decider: DefaultDecider
+    party_key: PartyKey
+
+
+@contextmanager
+def open_intake_decider(analytic_path: Path | str, *,
+                        model_dirs: Mapping[str, str] | None = None,
+                        pack_path: Path | str = DEFAULT_PACK) -> Iterator[IntakeDecider]:
+    """Open the analytic store, the online tags and (without ``model_dirs``) the registry."""
+    with ExitStack() as stack:
+        analytic = stack.enter_context(AnalyticStore(analytic_path))
+        tags = stack.enter_context(batch_tag_reader(analytic))
+        registry = None
+        if not model_dirs:
+            from xiaowei.modelling.registry import open_registry
+
+            registry = stack.enter_context(open_registry())
+        resolver = RegistryModelResolver(registry, overrides=dict(model_dirs or {}))
+        decider = DefaultDecider(tags=tags, resolver=resolver, pack_path=pack_path)
+        yield IntakeDecider(decider, governed_party_key(analytic))
+
+
+__all__ = ["IntakeDecider", "open_intake_decider"]
