@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
@@ -29,6 +30,26 @@ def test_online_equals_batch_for_every_entity(catalogue, toy_sources, online, as
         rows = batch.table.filter(pc.equal(batch.table["entity_id"], shop))
         assert alone.table.equals(rows.sort_by("tag")), shop
         assert alone.fingerprint == fingerprint(rows, as_of)
+
+
+@pytest.mark.parametrize("as_of", DATES)
+def test_many_entities_in_one_call_equal_the_batch_run(catalogue, toy_sources, online,
+                                                       as_of) -> None:
+    """compute_many is the batch run restricted to the asked entities, population tags too."""
+    batch = run_duckdb(catalogue, toy_sources, as_of)
+    shops = [f"s{i:03d}" for i in range(0, 40, 3)]
+    many = online.compute_many([*shops, shops[0], "s999"], as_of)  # repeats, an unknown one
+    rows = batch.table.filter(pc.is_in(batch.table["entity_id"], pa.array(shops)))
+    assert many.table.equals(rows.sort_by([("entity_id", "ascending"), ("tag", "ascending")]))
+    assert many.fingerprint == fingerprint(rows, as_of)
+    assert many.entities == len(set(rows["entity_id"].to_pylist()))
+    values = online.values_many([*shops, "s999"], as_of)
+    assert values["s999"] == {} and values[shops[1]] == online.values(shops[1], as_of)
+
+
+def test_many_with_hostile_ids_finds_nothing(online) -> None:
+    assert online.values_many(["s001' OR '1'='1", "x); DROP TABLE sales; --"], DATES[1]) == {
+        "s001' OR '1'='1": {}, "x); DROP TABLE sales; --": {}}
 
 
 def test_population_tag_online_sees_the_other_entities(online) -> None:

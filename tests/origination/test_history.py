@@ -11,11 +11,7 @@ import pytest
 from xiaowei.data.pipeline import simulate_and_load
 from xiaowei.data.tags.service import online_party_tags
 from xiaowei.origination.decide import validate_application
-from xiaowei.origination.history import (
-    PointInTimeTags,
-    historical_applications,
-    snapshot_day,
-)
+from xiaowei.origination.history import PointInTimeTags, historical_applications
 from xiaowei.store.analytic import AnalyticStore
 
 
@@ -50,21 +46,14 @@ def test_window_is_inclusive_on_both_ends(bank: dict[str, Any]) -> None:
     assert len(same_day) == sum(a.applied_on == day for a in bank["apps"])
 
 
-def test_snapshot_is_never_after_the_application() -> None:
-    for day in (dt.date(2024, 1, 1), dt.date(2024, 2, 29), dt.date(2025, 12, 31)):
-        snap = snapshot_day(day)
-        assert snap <= day and snap.day == 1 and (snap.year, snap.month) == (day.year, day.month)
-
-
-def test_snapshot_values_equal_the_online_runner_on_the_snapshot_day(
+def test_replayed_tags_equal_the_online_runner_on_the_application_day(
         bank: dict[str, Any]) -> None:
-    """Batch and online are one definition in two runtimes: the replay reads the same values
-    the online runner gives for the snapshot day."""
+    """A replay reads what a live decision on that day would have read, party by party."""
     online = online_party_tags(bank["analytic"])
     try:
         checked = 0
         for app in bank["window"][:6]:
-            expected = online.values(app.party_id, snapshot_day(app.applied_on))
+            expected = online.values(app.party_id, app.applied_on)
             got = bank["pit"].values(app.party_id, app.applied_on)
             for tag in set(got) | set(expected):
                 want, have = expected.get(tag), got.get(tag)
@@ -79,28 +68,36 @@ def test_snapshot_values_equal_the_online_runner_on_the_snapshot_day(
         online.close()
 
 
-def test_snapshots_are_computed_once_and_reused(bank: dict[str, Any]) -> None:
-    days = {snapshot_day(a.applied_on) for a in bank["window"]}
+def test_days_are_computed_once_and_then_read_from_the_cache(bank: dict[str, Any]) -> None:
+    days = {a.applied_on for a in bank["window"]}
     assert sorted(bank["pit"].computed) == sorted(days)
-    again = PointInTimeTags(bank["analytic"], cache=bank["root"] / "pit")
-    again.load([(a.party_id, a.applied_on) for a in bank["window"]])
-    assert again.computed == []
-    first = bank["window"][0]
-    assert again.values(first.party_id, first.applied_on) == \
-        bank["pit"].values(first.party_id, first.applied_on)
+    with PointInTimeTags(bank["analytic"], cache=bank["root"] / "pit") as again:
+        again.load([(a.party_id, a.applied_on) for a in bank["window"]])
+        assert again.computed == [] and again._online is None  # no runner was even built
+        for app in bank["window"]:
+            assert again.values(app.party_id, app.applied_on) == \
+                bank["pit"].values(app.party_id, app.applied_on)
 
 
-def test_an_unfinished_or_stale_snapshot_is_recomputed(bank: dict[str, Any]) -> None:
-    day = min(snapshot_day(a.applied_on) for a in bank["window"])
-    again = PointInTimeTags(bank["analytic"], cache=bank["root"] / "pit")
-    marker = again.folder(day) / "_SUCCESS"
-    marker.unlink()  # an interrupted run leaves no marker
-    again.ensure([day])
-    assert again.computed == [day] and marker.read_text() == again.key
-    marker.write_text("another catalogue or another load")
-    third = PointInTimeTags(bank["analytic"], cache=bank["root"] / "pit")
-    third.ensure([day])
-    assert third.computed == [day]
+def test_a_party_not_yet_cached_for_a_day_is_added_to_that_day(bank: dict[str, Any]) -> None:
+    app = bank["window"][0]
+    other = next(a for a in bank["apps"] if a.party_id != app.party_id)
+    with PointInTimeTags(bank["analytic"], cache=bank["root"] / "pit") as again:
+        again.load([(other.party_id, app.applied_on), (app.party_id, app.applied_on)])
+        assert again.computed == [app.applied_on]  # only the new party was computed
+        assert again.values(other.party_id, app.applied_on)  # a real party has tags
+    with PointInTimeTags(bank["analytic"], cache=bank["root"] / "pit") as third:
+        third.load([(other.party_id, app.applied_on), (app.party_id, app.applied_on)])
+        assert third.computed == []
+
+
+def test_another_catalogue_or_load_does_not_read_old_cache(bank: dict[str, Any]) -> None:
+    with PointInTimeTags(bank["analytic"], cache=bank["root"] / "pit") as again:
+        again.key = "0" * 64  # what another catalogue's content would give
+        again.cache = again.cache.parent / again.key[:16]
+        app = bank["window"][0]
+        again.load([(app.party_id, app.applied_on)])
+        assert again.computed == [app.applied_on]
 
 
 def test_reading_a_pair_that_was_not_loaded_names_it(bank: dict[str, Any]) -> None:

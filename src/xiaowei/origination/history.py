@@ -1,19 +1,15 @@
 """Historical applications with their tags as the bank knew them: the input of every replay.
 
-Why batch snapshots instead of the online runner: the online runner computes one party's tags
-in ~40 ms at ``small`` (measured), so replaying 7,000 applications would take minutes per
-pack version. A batch run computes every party's tags as of one day in ~3 s. So a replay
-takes one batch run per *snapshot day* — the first day of each application's month — and
-reads the applicant's row from it. The snapshot day is never after the application day, so
-nothing the bank learnt later can leak into a replayed decision (point in time); the price is
-that a replayed decision sees data up to a month staler than the live decision did. Both the
-backtest and the digital-process replay use the same snapshots, so they are compared on
-equal terms; ``replay_agreement`` in the tests measures how often exact-day tags would have
-changed the outcome.
-
-Snapshots are kept under ``<analytic home>/pit-tags/<day>/`` with a ``_SUCCESS`` file naming
-the catalogue's content and the governed data's as-of; a changed catalogue or reloaded data
-recomputes them, an interrupted run (no ``_SUCCESS``) is recomputed too.
+Why exact-day tags, computed for many parties at once: a replay (backtest, the digital process
+on the simulator) must decide as the live decision would have, and an application brings its
+own data on its day — the credit report pulled for it, the declared figures — so tags as of
+the first of the month were measured to change the outcome of a third of applications
+(``benchmarks/bench_replay_agreement.py``, first version). The online runner computes one
+party's tags as of a day in ~40–50 ms (planning dominates); :meth:`OnlineTags.compute_many`
+computes all parties applying on one day in one call, ~15 ms a party at ``small`` with a dozen
+applicants a day. Each day's rows are cached on disk under ``<analytic home>/pit-tags/<key>/``
+(key = the catalogue's content and the governed data's as-of), so a second backtest over the
+same history reads them instead of computing; a changed catalogue or a reload gets a new key.
 """
 
 from __future__ import annotations
@@ -21,12 +17,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import shutil
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from xiaowei.data.tags.service import (
@@ -35,8 +32,7 @@ from xiaowei.data.tags.service import (
     governed_snapshot,
     snapshot_dir,
 )
-from xiaowei.engine.tags import Catalogue
-from xiaowei.engine.tags import run_duckdb as _run_duckdb
+from xiaowei.engine.tags import Catalogue, OnlineTags
 from xiaowei.engine.tags.layout import SCHEMA, typed_value
 from xiaowei.store.analytic import AnalyticStore
 
@@ -104,11 +100,6 @@ def historical_applications(analytic: AnalyticStore, *, since: dt.date | None = 
     return out
 
 
-def snapshot_day(applied_on: dt.date) -> dt.date:
-    """The batch snapshot a replay reads for an application: the first of its month."""
-    return applied_on.replace(day=1)
-
-
 def _catalogue_key(catalogue: Catalogue, governed_as_of: dt.date) -> str:
     content = sorted((t.name, t.content_hash) for t in catalogue.tags.values())
     text = json.dumps({"tags": content, "data": governed_as_of.isoformat()})
@@ -116,65 +107,83 @@ def _catalogue_key(catalogue: Catalogue, governed_as_of: dt.date) -> str:
 
 
 class PointInTimeTags:
-    """Parties' tags at many days, from batch snapshots computed once and cached on disk."""
+    """Parties' tags on the days they applied, computed a day at a time and cached on disk."""
 
     def __init__(self, analytic: AnalyticStore, *, catalogue: Catalogue | None = None,
                  cache: Path | None = None) -> None:
         self.analytic = analytic
         self.catalogue = catalogue or bank_catalogue()
-        self.cache = cache or snapshot_dir(analytic).parent / "pit-tags"
         self.key = _catalogue_key(self.catalogue, data_as_of(analytic))
+        root = cache or snapshot_dir(analytic).parent / "pit-tags"
+        self.cache = root / self.key[:16]
         self._values: dict[tuple[str, dt.date], dict[str, Any]] = {}
-        self.computed: list[dt.date] = []  # snapshot days this object ran (not from cache)
+        self._online: OnlineTags | None = None
+        self.computed: list[dt.date] = []  # days this object computed (not read from cache)
 
-    def folder(self, day: dt.date) -> Path:
-        return self.cache / day.isoformat()
+    def file(self, day: dt.date) -> Path:
+        return self.cache / f"{day.isoformat()}.parquet"
 
-    def _ready(self, day: dt.date) -> bool:
-        marker = self.folder(day) / "_SUCCESS"
-        return marker.is_file() and marker.read_text() == self.key
+    def _runner(self) -> OnlineTags:
+        if self._online is None:
+            self._online = OnlineTags(self.catalogue,
+                                      governed_snapshot(self.analytic, self.catalogue),
+                                      entity="party")
+        return self._online
 
-    def ensure(self, days: Iterable[dt.date], progress: Progress | None = None) -> None:
-        """Compute the snapshots of ``days`` that are not cached yet."""
-        todo = sorted({d for d in days if not self._ready(d)})
-        if not todo:
-            return
-        sources = governed_snapshot(self.analytic, self.catalogue)
-        for i, day in enumerate(todo):
-            if progress:
-                progress(day.isoformat(), i, len(todo))
-            folder = self.folder(day)
-            if folder.exists():
-                shutil.rmtree(folder)
-            _run_duckdb(self.catalogue, sources, day, output=folder)
-            (folder / "_SUCCESS").write_text(self.key)
-            self.computed.append(day)
-        if progress:
-            progress("", len(todo), len(todo))
+    def close(self) -> None:
+        if self._online is not None:
+            self._online.close()
+            self._online = None
+
+    def __enter__(self) -> PointInTimeTags:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     def load(self, wanted: Iterable[tuple[str, dt.date]],
              progress: Progress | None = None) -> None:
-        """Read the tags of (party, application day) pairs into memory, snapshot by snapshot."""
+        """Get the tags of (party, day) pairs into memory: from the cache, or computed."""
         by_day: dict[dt.date, set[str]] = {}
         for party, day in wanted:
-            by_day.setdefault(snapshot_day(day), set()).add(party)
-        self.ensure(by_day, progress)
-        for day, parties in by_day.items():
-            missing = [p for p in parties if (p, day) not in self._values]
-            if not missing:
-                continue
-            table = pq.read_table(self.folder(day), schema=SCHEMA,
-                                  filters=[("entity_id", "in", missing)])
-            found: dict[str, dict[str, Any]] = {p: {} for p in missing}
-            for row in table.to_pylist():
-                found[row["entity_id"]][row["tag"]] = typed_value(row)
-            for party, values in found.items():
-                self._values[(party, day)] = values
+            if (party, day) not in self._values:
+                by_day.setdefault(day, set()).add(party)
+        for i, (day, parties) in enumerate(sorted(by_day.items())):
+            if progress:
+                progress(day.isoformat(), i, len(by_day))
+            self._load_day(day, parties)
+        if progress:
+            progress("", len(by_day), len(by_day))
+
+    def _load_day(self, day: dt.date, parties: set[str]) -> None:
+        path = self.file(day)
+        cached = pq.read_table(path, schema=SCHEMA) if path.is_file() else SCHEMA.empty_table()
+        meta = pq.read_metadata(path).metadata or {} if path.is_file() else {}
+        known = set(meta.get(b"parties", b"").decode().split(",")) - {""}
+        missing = sorted(parties - known)
+        if missing:
+            fresh = self._runner().compute_many(missing, day).table
+            cached = pa.concat_tables([cached, fresh])
+            known |= set(missing)
+            self.cache.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(".partial")
+            # The parties asked for are kept in the file's metadata: a party with no tags at
+            # all is still "known" and is not computed again.
+            written = {b"parties": ",".join(sorted(known)).encode()}
+            pq.write_table(cached.replace_schema_metadata(written), partial)
+            partial.replace(path)  # a reader never sees half a file
+            self.computed.append(day)
+        found: dict[str, dict[str, Any]] = {p: {} for p in parties}
+        for row in cached.filter(pc.is_in(cached["entity_id"],
+                                          pa.array(sorted(parties)))).to_pylist():
+            found[row["entity_id"]][row["tag"]] = typed_value(row)
+        for party, values in found.items():
+            self._values[(party, day)] = values
 
     def values(self, party_id: str, applied_on: dt.date) -> Mapping[str, Any]:
-        """The party's tags as of the snapshot of ``applied_on`` (``load`` it first)."""
+        """The party's tags as of ``applied_on`` (``load`` the pair first)."""
         try:
-            return self._values[(party_id, snapshot_day(applied_on))]
+            return self._values[(party_id, applied_on)]
         except KeyError:
             raise LookupError(f"tags of {party_id} for {applied_on} were not loaded; call "
                               f"load() with that pair first") from None
@@ -184,5 +193,4 @@ class PointInTimeTags:
         return self.values
 
 
-__all__ = ["HistoricalApplication", "PointInTimeTags", "historical_applications",
-           "snapshot_day"]
+__all__ = ["HistoricalApplication", "PointInTimeTags", "historical_applications"]

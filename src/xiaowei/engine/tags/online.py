@@ -37,6 +37,7 @@ from xiaowei.engine.tags.layout import (
     configure_duckdb,
     fingerprint,
     shape_sql,
+    typed_value,
 )
 from xiaowei.engine.tags.run_plan import parameter_names
 from xiaowei.engine.tags.sql import (
@@ -100,17 +101,20 @@ class OnlineTags:
         # Planning the long statement costs more than running it, and DuckDB plans without
         # the GIL: several shorter statements on cursors of the same database, planned in
         # parallel threads, answer faster (at `small`, 96 tags: 87 ms in one, 45 ms in two).
-        groups = [self._tags[i::workers] for i in range(min(workers, len(self._tags)))]
-        self._sqls = [self._statement(group) for group in groups if group]
+        self._groups = [g for g in (self._tags[i::workers]
+                                    for i in range(min(workers, len(self._tags)))) if g]
+        self._sqls = [self._statement(group) for group in self._groups]
         self._cursors = [self._cursor() for _ in self._sqls]
         # Parsed once here: parsing the long text was a quarter of each call's time.
-        self._runs = [
-            _Prepared(cursor, cursor.extract_statements(sql)[0], parameter_names(sql))
-            for cursor, sql in zip(self._cursors, self._sqls, strict=True)
-        ]
+        self._runs = self._prepare(self._sqls)
+        self._many_runs: list[_Prepared] | None = None  # built on the first compute_many
         self._pool = ThreadPoolExecutor(len(self._sqls)) if len(self._sqls) > 1 else None
 
-    def _statement(self, tags: list[DefinedTag]) -> str:
+    def _prepare(self, sqls: list[str]) -> list[_Prepared]:
+        return [_Prepared(cursor, cursor.extract_statements(sql)[0], parameter_names(sql))
+                for cursor, sql in zip(self._cursors, sqls, strict=True)]
+
+    def _statement(self, tags: list[DefinedTag], many: bool = False) -> str:
         """One UNION ALL over all tags, sharing one filtered CTE per table.
 
         Each entity-scoped tag's point-in-time CTEs are identical for the same table (same
@@ -122,7 +126,8 @@ class OnlineTags:
         parts = []
         for tag in tags:
             reads = self._reads(tag)
-            query = point_in_time(tag.query, reads, tag.sql_type(), entity_filter=True)
+            query = point_in_time(tag.query, reads, tag.sql_type(), entity_filter=True,
+                                  many=many)
             if tag.definition.scope == "entity":
                 self._keyed.update({r.name: r for r in reads.values() if r.key is not None})
                 own = []
@@ -176,38 +181,73 @@ class OnlineTags:
             cursor.close()
         self._con.close()
 
+    def _key_value(self, name: str, read: TableRead, entity_id: str) -> Any:
+        if not self._key_is_int[f"{name}.{read.key}"]:
+            return str(entity_id)
+        try:
+            return int(entity_id)
+        except ValueError:
+            raise ValueError(
+                f"table {name!r} keys entities by integer, got {entity_id!r}") from None
+
     def _params(self, entity_id: str, as_of: dt.date) -> dict[str, Any]:
         params: dict[str, Any] = {"as_of": as_of, "entity_id": str(entity_id)}
         for name, read in self._keyed.items():
-            value: Any = str(entity_id)
-            if self._key_is_int[f"{name}.{read.key}"]:
-                try:
-                    value = int(entity_id)
-                except ValueError:
-                    raise ValueError(
-                        f"table {name!r} keys entities by integer, got {entity_id!r}"
-                    ) from None
-            params[key_parameter(read)] = value
+            params[key_parameter(read)] = self._key_value(name, read, entity_id)
         return params
+
+    def _run_all(self, runs: list[_Prepared], params: dict[str, Any]) -> list[tuple]:
+        if self._pool is None:
+            return runs[0].rows(params)
+        return [row for part in self._pool.map(lambda run: run.rows(params), runs)
+                for row in part]
 
     def compute(self, entity_id: str, as_of: dt.date) -> TagResult:
         """All of this runner's tags for one entity as of ``as_of`` (same layout as batch)."""
         as_of = check_as_of(as_of)
-        params = self._params(entity_id, as_of)
-        if self._pool is None:
-            rows = self._runs[0].rows(params)
-        else:
-            rows = [row for part in self._pool.map(lambda run: run.rows(params), self._runs)
-                    for row in part]
+        table = self._table(self._run_all(self._runs, self._params(entity_id, as_of)))
+        return self._result(table, as_of, 1 if table.num_rows else 0)
+
+    def compute_many(self, entity_ids: Iterable[str], as_of: dt.date) -> TagResult:
+        """All tags of several entities as of one day, in one call.
+
+        Why: replaying history decides thousands of applications, each as of its own day;
+        the entities of one day share one call, whose cost is mostly planning — at ``small``
+        about twelve applicants a day cost little more than one.
+        """
+        as_of = check_as_of(as_of)
+        ids = sorted({str(e) for e in entity_ids})
+        if self._many_runs is None:
+            self._many_runs = self._prepare([self._statement(g, many=True)
+                                             for g in self._groups])
+        params: dict[str, Any] = {"as_of": as_of, "entity_id": ids}
+        for name, read in self._keyed.items():
+            params[key_parameter(read)] = [self._key_value(name, read, e) for e in ids]
+        table = self._table(self._run_all(self._many_runs, params)).sort_by(
+            [("entity_id", "ascending"), ("tag", "ascending")])
+        return self._result(table, as_of, len(set(table["entity_id"].to_pylist())))
+
+    def values_many(self, entity_ids: Iterable[str], as_of: dt.date) -> dict[str, dict[str, Any]]:
+        """``compute_many`` as entity → (tag → Python value); every asked entity is a key."""
+        ids = {str(e) for e in entity_ids}
+        found: dict[str, dict[str, Any]] = {e: {} for e in ids}
+        for row in self.compute_many(ids, as_of).table.to_pylist():
+            found[row["entity_id"]][row["tag"]] = typed_value(row)
+        return found
+
+    @staticmethod
+    def _table(rows: list[tuple]) -> pa.Table:
         columns = list(zip(*rows, strict=True)) if rows else [() for _ in SCHEMA]
         arrays = [pa.array(col, type=f.type) for col, f in zip(columns, SCHEMA, strict=True)]
-        table = pa.Table.from_arrays(arrays, schema=SCHEMA).sort_by("tag")
-        names = table["tag"].to_pylist()
-        if len(names) != len(set(names)):
-            dup = next(n for n in names if names.count(n) > 1)
-            raise TagRunError(f"tag {dup!r} returned more than one row for entity {entity_id!r}")
+        return pa.Table.from_arrays(arrays, schema=SCHEMA).sort_by("tag")
+
+    def _result(self, table: pa.Table, as_of: dt.date, entities: int) -> TagResult:
+        pairs = list(zip(table["entity_id"].to_pylist(), table["tag"].to_pylist(), strict=True))
+        if len(pairs) != len(set(pairs)):
+            entity, tag = next(p for p in pairs if pairs.count(p) > 1)
+            raise TagRunError(f"tag {tag!r} returned more than one row for entity {entity!r}")
         return TagResult(as_of, tuple(t.name for t in self._tags), fingerprint(table, as_of),
-                         table.num_rows, 1 if table.num_rows else 0, data=table)
+                         table.num_rows, entities, data=table)
 
     def values(self, entity_id: str, as_of: dt.date) -> dict[str, Any]:
         """``compute`` as a plain dict tag → Python value."""
