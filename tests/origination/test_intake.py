@@ -27,6 +27,7 @@ from xiaowei.store.tables import (
     DecisionLog,
     Party,
     QuarantinedRow,
+    Task,
 )
 
 
@@ -213,3 +214,47 @@ def test_concurrent_duplicates_end_with_one_application(
     key = clean["application_id"]
     assert [_count(pipeline_store, t, key) for t in (Application, ApplicationIntake,
                                                      DecisionLog, Decision)] == [1, 1, 1, 1]
+
+
+def test_a_case_for_a_person_opens_its_review_task_once(
+        pipeline_store: Engine, decider: CountingDecider, clean: dict[str, Any]) -> None:
+    result = submit(pipeline_store, decider, clean, user="wang.li", automated_ok=False)
+    assert [t["kind"] for t in result.tasks] == ["manual_review"]
+    assert result.tasks[0]["status"] == "open"
+    again = submit(pipeline_store, decider, clean, user="wang.li", automated_ok=False)
+    assert again.tasks == result.tasks and decider.calls == 1
+    with pipeline_store.connect() as c:
+        count = c.execute(select(func.count()).select_from(Task)
+                          .where(Task.application_id == clean["application_id"])).scalar_one()
+    assert count == 1
+
+
+def test_an_automatic_approval_without_dd_opens_no_work(
+        pipeline_store: Engine, decider: CountingDecider, clean: dict[str, Any]) -> None:
+    result = submit(pipeline_store, decider, clean, user="wang.li")
+    assert result.decision["dd_level"] == "none" and result.tasks == ()
+
+
+def test_due_diligence_goes_to_the_assigned_manager(
+        pipeline_store: Engine, decider: CountingDecider, real_decider: dict[str, Any],
+        pipeline_bank: dict[str, Any]) -> None:
+    """The strategy's DD level becomes a task held by the manager the matching chose."""
+    for app in pipeline_bank["apps"]:
+        case = {**app, "application_id": "DD-" + app["application_id"]}
+        try:
+            result = submit(pipeline_store, decider, case, user="wang.li")
+        except intake.IntakeError:
+            continue  # a customer the transactional store does not know
+        if result.decision["dd_level"] != "none" and result.decision["outcome"] != "reject":
+            break
+    else:
+        raise AssertionError("no application in the tiny bank asks for due diligence")
+    dd = [t for t in result.tasks if t["kind"] == "due_diligence_visit"]
+    assert len(dd) == 1
+    with pipeline_store.connect() as c:
+        task = c.execute(select(Task).where(Task.task_id == dd[0]["task_id"])).one()
+    assert task.claimed_by == result.manager["manager_id"] is not None
+    assert task.payload["dd_level"] == result.decision["dd_level"]
+    kinds = {t["kind"] for t in result.tasks}
+    assert ("manual_review" in kinds) == (result.decision["outcome"] == "review"
+                                          or result.decision["mode"] != "automatic")

@@ -160,27 +160,31 @@ class DueDiligence:
         """The DD task the engine's ``dd_level`` asks for, held by the application's manager;
         None when the level is ``none``. Opening twice returns the same task."""
         with transaction(self.engine) as session:
-            app = session.get(Application, application_id)
-            if app is None:
-                raise DueDiligenceError(f"no application {application_id!r}")
-            level = latest_decision(session, application_id).dd_level or "none"
-            if not self.rules.levels[level].items:  # type: ignore[index]
-                return None
-            if app.manager_id is None:
-                raise DueDiligenceError(
-                    f"申请 {application_id} 尚未分配客户经理 · application {application_id} has "
-                    "no customer manager yet: assign one before due diligence")
-            spec = NewTask(
-                kind=str(TaskKind.DUE_DILIGENCE_VISIT), queue=self.rules.queue,
-                task_id=f"DD-{application_id}"[:32], claimed_by=app.manager_id,
-                links={"application_id": application_id, "party_id": app.party_id,
-                       "assignee_id": app.manager_id},
-                service_level=self.rules.service_level(level),
-                payload={"dd_level": level, "rules_version": self.rules.version,
-                         "items": [i.id for i in self.rules.checklist(level)]})
-            view = self.work.create_in(session, spec, by)
-            set_intake_status(session, application_id, "in_dd")
-            return view
+            return self.open_in(session, application_id, by=by)
+
+    def open_in(self, session: Session, application_id: str, *, by: str) -> TaskView | None:
+        """:meth:`open` inside the caller's transaction (intake opens it with the decision)."""
+        app = session.get(Application, application_id)
+        if app is None:
+            raise DueDiligenceError(f"no application {application_id!r}")
+        level = latest_decision(session, application_id).dd_level or "none"
+        if not self.rules.levels[level].items:  # type: ignore[index]
+            return None
+        if app.manager_id is None:
+            raise DueDiligenceError(
+                f"申请 {application_id} 尚未分配客户经理 · application {application_id} has "
+                "no customer manager yet: assign one before due diligence")
+        spec = NewTask(
+            kind=str(TaskKind.DUE_DILIGENCE_VISIT), queue=self.rules.queue,
+            task_id=f"DD-{application_id}"[:32], claimed_by=app.manager_id,
+            links={"application_id": application_id, "party_id": app.party_id,
+                   "assignee_id": app.manager_id},
+            service_level=self.rules.service_level(level),
+            payload={"dd_level": level, "rules_version": self.rules.version,
+                     "items": [i.id for i in self.rules.checklist(level)]})
+        view = self.work.create_in(session, spec, by)
+        set_intake_status(session, application_id, "in_dd")
+        return view
 
     def checklist(self, task_id: str) -> dict[str, Any]:
         """The task, and each item of its checklist with the finding recorded (if done)."""

@@ -12,8 +12,13 @@ same key with other content is refused (:class:`IntakeConflict`, an HTTP 409). T
 submissions of one key both decide, but only one insert wins; the other's transaction fails on
 the key, is retried, and finds the winner's record (``retry_on_conflict``).
 
-The engine is not thread-safe (it binds the case's sources to one shared decider), so calls
-into a decider are serialised here; the database work is not.
+Calls into a decider are serialised here: its online tag runner holds DuckDB cursors that one
+thread at a time may use. The database work is not serialised.
+
+The work that follows is opened in the same transaction (one pipeline): a due-diligence task
+for the assigned manager when the strategy asks for DD (``dd_level`` other than ``none``) on a
+case it did not reject, and a manual-review task when a person must decide. A retry finds them
+with the application and opens nothing twice.
 
 The official ``decision`` row is written only when the engine decided alone (mode
 ``automatic``); otherwise the case waits for a person (``in_review``). An applicant who
@@ -38,12 +43,14 @@ from sqlalchemy.orm import Session
 
 from xiaowei.entities.registry_names import check_user
 from xiaowei.origination.decide import ApplicationError, validate_application
+from xiaowei.origination.due_diligence import DueDiligence
 from xiaowei.origination.manager_matching import (
     ManagerChoice,
     MatchingRules,
     assign_manager,
     load_rules,
 )
+from xiaowei.origination.review_queue import ReviewQueue
 from xiaowei.store.database import transaction
 from xiaowei.store.retry import retry_on_conflict
 from xiaowei.store.tables import (
@@ -55,6 +62,7 @@ from xiaowei.store.tables import (
     LoadBatch,
     Party,
     QuarantinedRow,
+    Task,
 )
 
 ENGINE_USER = "engine"
@@ -96,11 +104,13 @@ class IntakeResult:
     decision: dict[str, Any]
     manager: dict[str, Any]
     created: bool
+    tasks: tuple[dict[str, str], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {"application_id": self.application_id, "status": self.status,
                 "automated_ok": self.automated_ok, "created": self.created,
-                "decision": self.decision, "manager": self.manager}
+                "decision": self.decision, "manager": self.manager,
+                "tasks": [dict(t) for t in self.tasks]}
 
 
 @dataclass
@@ -189,7 +199,26 @@ def _stored(session: Session, intake: ApplicationIntake, created: bool) -> Intak
     decision = dict(log.outputs) if log is not None else {}
     manager = decision.pop("manager", None) or {"manager_id": application.manager_id}
     return IntakeResult(intake.application_id, intake.status, intake.automated_ok, decision,
-                        manager, created)
+                        manager, created, _work_of(session, intake.application_id))
+
+
+def _work_of(session: Session, application_id: str) -> tuple[dict[str, str], ...]:
+    rows = session.scalars(select(Task).where(Task.application_id == application_id)
+                           .order_by(Task.created_at, Task.task_id))
+    return tuple({"task_id": t.task_id, "kind": t.kind, "queue": t.queue or "",
+                  "status": t.status} for t in rows)
+
+
+def open_work(session: Session, engine: Engine, application_id: str,
+              decision: Mapping[str, Any], by: str) -> None:
+    """Open the DD and review tasks this decision asks for, in the caller's transaction."""
+    review = ReviewQueue(engine)
+    application = session.get_one(Application, application_id)
+    if (decision["outcome"] != "reject" and decision.get("dd_level") not in (None, "none")
+            and application.manager_id is not None):
+        DueDiligence(engine, review=review).open_in(session, application_id, by=by)
+    if decision["outcome"] == "review" or decision["mode"] != "automatic":
+        review.open_in(session, application_id, by=by)
 
 
 def get_application(engine: Engine, application_id: str) -> IntakeResult | None:
@@ -254,15 +283,18 @@ def submit(engine: Engine, decider: Decides, application: Mapping[str, Any], *, 
             again = _existing(session, key, digest)
             if again is not None:
                 return again
-            return _insert(session, fields, decision, inputs, who, automated_ok, digest,
-                           channel_ref, rules, clock())
+            _insert(session, fields, decision, inputs, who, automated_ok, digest, channel_ref,
+                    rules, clock())
+            open_work(session, engine, key, decision, who)
+            session.flush()
+            return _stored(session, session.get_one(ApplicationIntake, key), True)
 
     return retry_on_conflict(attempt, IntakeError)
 
 
 def _insert(session: Session, fields: Mapping[str, Any], decision: dict[str, Any],
             inputs: dict[str, Any], who: str, automated_ok: bool, digest: str,
-            channel_ref: str | None, rules: MatchingRules, now: dt.datetime) -> IntakeResult:
+            channel_ref: str | None, rules: MatchingRules, now: dt.datetime) -> None:
     key = fields["application_id"]
     automatic = decision["mode"] == "automatic"
     status = {"approve": "approved", "reject": "rejected"}.get(decision["outcome"], "in_review")
@@ -304,9 +336,6 @@ def _insert(session: Session, fields: Mapping[str, Any], decision: dict[str, Any
             if decision["outcome"] == "approve" and limit else None,
             strategy_version=str(decision["pack_version"])[:64]))
     session.flush()
-    intake = session.get_one(ApplicationIntake, key)
-    decided = {k: v for k, v in outputs.items() if k != "manager"}
-    return IntakeResult(key, intake.status, automated_ok, decided, choice.to_json(), True)
 
 
 def submit_batch(engine: Engine, decider: Decides, applications: Iterable[Any], *, user: str,
