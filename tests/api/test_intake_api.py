@@ -13,6 +13,9 @@ from sqlalchemy import Engine
 from xiaowei.api import app as app_module
 from xiaowei.api import create_app
 from xiaowei.config import Settings
+from xiaowei.engine.strategy import load_pack
+from xiaowei.origination.decide import DEFAULT_PACK
+from xiaowei.strategies import StrategyStore
 
 
 @pytest.fixture
@@ -93,3 +96,44 @@ def test_batch_lists_bad_rows_by_position(client: TestClient,
     doc = res.json()
     assert (doc["accepted"], doc["refused"]) == (2, 1)
     assert doc["errors"][0]["row"] == 2 and doc["batch_id"]
+
+
+def test_a_published_pack_version_reaches_the_running_server(
+        pipeline_store: Engine, pipeline_bank: dict[str, Any], apps: list[dict[str, Any]],
+        tmp_path: Path) -> None:
+    """Maker–checker publishes version 2 while the server runs: the next application is decided
+    on it, without a restart; a rollback brings version 1 back the same way."""
+    store = StrategyStore(pipeline_store)
+    text = DEFAULT_PACK.read_text("utf-8")
+    refs = {}
+    for n, edited in ((1, text), (2, text.replace("团伙欺诈评分极高", "团伙欺诈评分极高（二）"))):
+        folder = tmp_path / f"v{n}"
+        folder.mkdir()
+        (folder / "pack.yaml").write_text(edited, "utf-8")
+        refs[n] = store.submit(folder, "zhao.min").record.ref
+        store.approve(refs[n], "li.na")
+    hashes = {n: store.get(ref).content_hash for n, ref in refs.items()}
+    store.publish(refs[1], "chen.gang")
+    settings = Settings(home=Path(pipeline_bank["home"]),
+                        database_url=pipeline_store.url.render_as_string(hide_password=False),
+                        analytic_path=Path(pipeline_bank["analytic"]))
+    app = create_app(settings, model_dirs={"app_score": str(pipeline_bank["model"])},
+                     live_check_seconds=0.0)
+    with TestClient(app) as client:
+        def version_of(app_doc: dict[str, Any]) -> str:
+            reply = client.post("/v1/applications", json=app_doc)
+            assert reply.status_code == 201, reply.text
+            return reply.json()["decision"]["pack_version"]
+
+        first = version_of(apps[0])
+        store.publish(refs[2], "chen.gang")
+        second = version_of(apps[1])
+        store.rollback("origination-default", "chen.gang", note="回退")
+        third = version_of(apps[2])
+    assert first == third != second
+    assert {first, second} == {_pack_hash(tmp_path / "v1"), _pack_hash(tmp_path / "v2")}
+    assert hashes[1] != hashes[2]
+
+
+def _pack_hash(folder: Path) -> str:
+    return load_pack(folder / "pack.yaml").hash

@@ -1,7 +1,9 @@
 """The FastAPI application factory.
 
 Why a factory with a lifespan: the decider (pack, models, online tag engine) is expensive, so
-the app builds ONE at startup and every request uses it; the database engine likewise. Tests
+the app builds ONE at startup and every request uses it; the database engine likewise. The
+decider follows the pack version live in the strategy store (``xiaowei strategy publish``), so a
+publication or rollback reaches the running server within seconds, without a restart. Tests
 build a real app on a real store with their own settings.
 """
 
@@ -19,10 +21,13 @@ from xiaowei.origination.decide import ApplicationError
 from xiaowei.origination.intake import IntakeConflict, IntakeError
 from xiaowei.origination.intake_decider import open_intake_decider
 from xiaowei.store.database import make_engine
+from xiaowei.strategies.store import StrategyStore
 
 
-def create_app(settings: Settings, *, model_dirs: Mapping[str, str] | None = None) -> FastAPI:
-    """The API on ``settings``' stores; ``model_dirs`` (ALIAS → DIR) bypasses the registry."""
+def create_app(settings: Settings, *, model_dirs: Mapping[str, str] | None = None,
+               live_check_seconds: float = 5.0) -> FastAPI:
+    """The API on ``settings``' stores; ``model_dirs`` (ALIAS → DIR) bypasses the registry;
+    ``live_check_seconds``: how often a decision may look up the live pack version."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -31,7 +36,9 @@ def create_app(settings: Settings, *, model_dirs: Mapping[str, str] | None = Non
             stack.callback(engine.dispose)
             app.state.engine = engine
             app.state.intake = stack.enter_context(
-                open_intake_decider(settings.analytic_path, model_dirs=model_dirs))
+                open_intake_decider(settings.analytic_path, model_dirs=model_dirs,
+                                    strategies=StrategyStore(engine),
+                                    interval=live_check_seconds))
             yield
 
     app = FastAPI(title="小微 xiaowei", version="1", lifespan=lifespan)

@@ -16,6 +16,7 @@ from xiaowei.origination.decide import DEFAULT_PACK, DefaultDecider, batch_tag_r
 from xiaowei.origination.intake import PartyKey, governed_party_key
 from xiaowei.origination.model_resolver import RegistryModelResolver
 from xiaowei.store.analytic import AnalyticStore
+from xiaowei.strategies.store import StrategyStore
 
 
 @dataclass(frozen=True)
@@ -29,8 +30,15 @@ class IntakeDecider:
 @contextmanager
 def open_intake_decider(analytic_path: Path | str, *,
                         model_dirs: Mapping[str, str] | None = None,
-                        pack_path: Path | str = DEFAULT_PACK) -> Iterator[IntakeDecider]:
-    """Open the analytic store, the online tags and (without ``model_dirs``) the registry."""
+                        pack_path: Path | str = DEFAULT_PACK,
+                        strategies: StrategyStore | None = None,
+                        interval: float = 5.0) -> Iterator[IntakeDecider]:
+    """Open the analytic store, the online tags and (without ``model_dirs``) the registry.
+
+    With ``strategies`` (a server passes its store), the decider follows the version of the
+    pack that is live there — published versions take effect without a restart; while no
+    version of the pack's name is live, the packaged pack decides.
+    """
     with ExitStack() as stack:
         analytic = stack.enter_context(AnalyticStore(analytic_path))
         tags = stack.enter_context(batch_tag_reader(analytic))
@@ -41,6 +49,9 @@ def open_intake_decider(analytic_path: Path | str, *,
             registry = stack.enter_context(open_registry())
         resolver = RegistryModelResolver(registry, overrides=dict(model_dirs or {}))
         decider = DefaultDecider(tags=tags, resolver=resolver, pack_path=pack_path)
+        name = decider.pack.name
+        if strategies is not None and strategies.live_version(name) is not None:
+            decider.follow(strategies, name, interval=interval)
         yield IntakeDecider(decider, governed_party_key(analytic))
 
 
