@@ -5,12 +5,13 @@ YAML parameters' line-numbered errors."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from tests.workflow_rows import intake_status, seed_application, seed_bank
 
 from xiaowei.engine.workflow import CheckerRefused
@@ -19,7 +20,7 @@ from xiaowei.entities.task import TaskStatus
 from xiaowei.origination.review_queue import ReviewError, ReviewQueue, load_review_rules
 from xiaowei.store.database import make_engine, transaction
 from xiaowei.store.migrate import upgrade
-from xiaowei.store.tables import Decision
+from xiaowei.store.tables import Decision, Task
 
 NOW = dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)  # Monday 10:00 Beijing
 
@@ -62,6 +63,28 @@ def test_open_review_builds_the_file(engine: Engine, queue: ReviewQueue) -> None
     assert file["proposal"] == {"outcome": "approve", "limit": "400000.00"}
     assert file["decision"]["pack_version"] == "abc123"
     assert [e["action"] for e in file["events"]] == ["create"]
+
+
+def test_concurrent_openings_make_one_review(engine: Engine) -> None:
+    """Two servers open the review of one application at once: one task, both get it."""
+    seed_application(engine, "A-RACE-LONG-KEY-00000000001", amount="500000", mode="human")
+    barrier = threading.Barrier(4)
+    got: list[str] = []
+
+    def open_one() -> None:
+        barrier.wait()
+        got.append(ReviewQueue(engine, clock=lambda: NOW).open(
+            "A-RACE-LONG-KEY-00000000001", by="system").task_id)
+
+    threads = [threading.Thread(target=open_one) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == 4 and len(set(got)) == 1 and len(got[0]) <= 32
+    with transaction(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Task).where(
+            Task.application_id == "A-RACE-LONG-KEY-00000000001")) == 1
 
 
 def test_automatic_case_has_nothing_to_review(engine: Engine, queue: ReviewQueue) -> None:

@@ -14,6 +14,7 @@ cannot be learnt from. Parameters (SLA by mode and amount, the maker–checker t
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import Field, field_validator
-from sqlalchemy import Engine, Select, select
+from sqlalchemy import Engine, Select, func, select
 from sqlalchemy.orm import Session
 
 from xiaowei.engine.workflow import (
@@ -36,6 +37,7 @@ from xiaowei.engine.workflow.transitions import OPEN_STATES
 from xiaowei.entities.task import TaskKind
 from xiaowei.origination.work_rules import CalendarSpec, Strict, load_rules
 from xiaowei.store.database import transaction
+from xiaowei.store.retry import retry_on_conflict
 from xiaowei.store.tables import Application, ApplicationIntake, Decision, DecisionLog, Task
 
 DEFAULT_FILE = "review_queue.yaml"
@@ -144,8 +146,11 @@ class ReviewQueue:
              reasons: Sequence[Mapping[str, str]] = ()) -> TaskView:
         """Open (or return the open) review of an application the engine sent to a person;
         ``reasons`` added by the caller (e.g. DD_ADVERSE) also open one for an automatic case."""
-        with transaction(self.engine) as session:
-            return self.open_in(session, application_id, by=by, reasons=reasons)
+        def attempt() -> TaskView:
+            with transaction(self.engine) as session:
+                return self.open_in(session, application_id, by=by, reasons=reasons)
+
+        return retry_on_conflict(attempt, ReviewError)
 
     def open_in(self, session: Session, application_id: str, *, by: str,
                 reasons: Sequence[Mapping[str, str]] = ()) -> TaskView:
@@ -160,7 +165,12 @@ class ReviewQueue:
         existing = session.scalars(select_open_reviews(application_id, self.rules.queue)).first()
         if existing is not None:
             return TaskView.from_row(existing)
+        # The n-th review of an application has a fixed id, so two concurrent openings insert
+        # the same key: one wins, the other's transaction fails and its retry finds the task.
+        earlier = session.scalar(select(func.count()).select_from(Task).where(
+            Task.application_id == application_id, Task.queue == self.rules.queue)) or 0
         spec = NewTask(
+            task_id=f"RV-{_short(application_id)}-{earlier + 1}",
             kind=str(TaskKind.MANUAL_REVIEW), queue=self.rules.queue,
             links={"application_id": application_id, "party_id": app.party_id},
             service_level=self.rules.service_level(log.mode, app.amount),
@@ -230,6 +240,13 @@ class ReviewQueue:
                   "note": note, "overturn": overturn, "proposal": offer}
         return self.work.complete(task_id, by, result, amount=amount, note=note,
                                   on_final=_write_decision)
+
+
+def _short(application_id: str) -> str:
+    """The application key as it fits a task id (32 characters with prefix and counter)."""
+    if len(application_id) <= 24:
+        return application_id
+    return hashlib.sha256(application_id.encode()).hexdigest()[:24]
 
 
 def select_open_reviews(application_id: str, queue: str) -> Select[tuple[Task]]:
