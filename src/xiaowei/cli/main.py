@@ -6,6 +6,7 @@ import typer
 
 from xiaowei.cli import (
     apply_cmd,
+    backtest_cmd,
     db_cmd,
     decide_cmd,
     demo_cmd,
@@ -33,6 +34,7 @@ app.command("govern")(govern_cmd.govern_command)
 app.command("decide")(decide_cmd.decide)
 app.command("apply")(apply_cmd.apply)
 app.command("nodes")(apply_cmd.nodes)
+app.command("backtest")(backtest_cmd.backtest)
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(tags_cmd.app, name="tags")
 app.add_typer(quality_cmd.app, name="quality")

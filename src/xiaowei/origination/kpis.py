@@ -63,6 +63,7 @@ class Decision:
     booked: bool = False
     defaulted_12m: bool | None = None  # None: booked too recently to know, or not booked
     loss: Decimal = Decimal(0)  # CNY lost on this loan (0 unless it defaulted)
+    application_id: str | None = None  # the bank's application number, where it is known
 
 
 @dataclass(frozen=True)
@@ -251,7 +252,7 @@ def traditional_decisions(con: duckdb.DuckDBPyConnection, capacity: Capacity,
     as_of = as_of or records_as_of(con)
     practice = capacity.traditional
     out: list[Decision] = []
-    for (_app, manager, decision, term, booked, start, loan_term, late, first_unpaid,
+    for (app_no, manager, decision, term, booked, start, loan_term, late, first_unpaid,
          unpaid_fen) in con.execute(_TRADITIONAL_SQL, {"as_of": as_of}).fetchall():
         defaulted = first_unpaid is not None and (as_of - first_unpaid).days >= DEFAULT_DPD
         known: bool | None = None
@@ -268,7 +269,7 @@ def traditional_decisions(con: duckdb.DuckDBPyConnection, capacity: Capacity,
             maintenance_per_year=practice.maintenance_visits_per_year,
             collection_actions=(late * practice.collection_actions_per_late_instalment
                                 + defaulted * practice.collection_actions_per_default),
-            booked=bool(booked), defaulted_12m=known, loss=loss))
+            booked=bool(booked), defaulted_12m=known, loss=loss, application_id=app_no))
     return out
 
 

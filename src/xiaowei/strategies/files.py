@@ -106,14 +106,21 @@ def load_files(main_file: str, files: Mapping[str, str], label: str) -> Pack:
     """
     with tempfile.TemporaryDirectory(prefix="xiaowei-pack-") as tmp:
         base = Path(tmp)
-        for relative, text in files.items():
-            target = base / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, "utf-8")
+        write_files(main_file, files, base)
         try:
             return load_pack_text(files[main_file], label, base_dir=base)
         except DataFileError as exc:
             raise PackRefused(f"pack refused:\n{exc}") from None
+
+
+def write_files(main_file: str, files: Mapping[str, str], folder: Path) -> Path:
+    """Write a version's files under ``folder`` (as they were beside its YAML) and return the
+    YAML's path — for callers that load packs by path, e.g. a backtest of ``name@3``."""
+    for relative, text in files.items():
+        target = folder / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, "utf-8")
+    return folder / main_file
 
 
 def load_stored(name: str, version: int, main_file: str, files: Mapping[str, str],
