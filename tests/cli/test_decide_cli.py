@@ -10,8 +10,9 @@ from typer.testing import CliRunner
 
 from xiaowei.cli.main import app
 from xiaowei.data.pipeline import simulate_and_load
+from xiaowei.engine.strategy import load_pack
 from xiaowei.modelling.workbench import fit
-from xiaowei.origination.decide import demo_training_table
+from xiaowei.origination.decide import DEFAULT_PACK, demo_training_table
 from xiaowei.store.analytic import AnalyticStore
 
 runner = CliRunner()
@@ -92,3 +93,20 @@ def test_bad_model_dir_spec(env: dict[str, Any]) -> None:
     path.write_text(json.dumps(env["apps"][0]), "utf-8")
     res = runner.invoke(app, ["decide", "--application", str(path), "--model-dir", "nodir"])
     assert res.exit_code == 2 and "ALIAS=DIR" in res.output
+
+
+def test_pack_may_be_a_stored_version(env: dict[str, Any]) -> None:
+    """`--pack NAME@N` decides with the version kept in the strategy store (and its hash)."""
+    folder = env["root"] / "stored-pack"
+    folder.mkdir(exist_ok=True)
+    text = DEFAULT_PACK.read_text("utf-8").replace("团伙欺诈评分极高", "团伙欺诈评分极高（存）")
+    (folder / "pack.yaml").write_text(text, "utf-8")
+    submitted = runner.invoke(app, ["strategy", "submit", str(folder), "--by", "zhao.min",
+                                    "--json"])
+    assert submitted.exit_code == 0, submitted.output
+    ref = json.loads(submitted.stdout)["ref"]
+    res = _run(env, env["apps"][0], "--json", "--pack", ref)
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["pack_version"] == load_pack(folder / "pack.yaml").hash
+    missing = _run(env, env["apps"][0], "--json", "--pack", "origination-default@999")
+    assert missing.exit_code != 0 and "999" in missing.output

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from xiaowei.cli.decide_cmd import _model_dirs, read_applications
+from xiaowei.cli.decide_cmd import model_dirs_option, read_applications
 from xiaowei.cli.output import current_user, err, fail, out, print_json, progress_bar
 from xiaowei.config import get_settings
 from xiaowei.origination.decide import ApplicationError
@@ -49,7 +49,7 @@ def apply(
     """进件 — submit applications: decide, log, assign a manager and store each one."""
     apps, is_batch = read_applications(file)
     who = current_user(user)
-    overrides = _model_dirs(model_dir or [])
+    overrides = model_dirs_option(model_dir or [])
     engine = _engine()
     try:
         with open_intake_decider(get_settings().analytic_path, model_dirs=overrides) as built:

@@ -18,52 +18,14 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from xiaowei.cli.decide_cmd import _model_dirs
+from xiaowei.cli.decide_cmd import model_dirs_option
 from xiaowei.cli.output import err, fail, out, print_json, progress_bar
+from xiaowei.cli.packs import resolve_pack
 from xiaowei.config import get_settings
-from xiaowei.origination.backtest import PackUnderTest, run_backtest
+from xiaowei.origination.backtest import run_backtest
 from xiaowei.origination.backtest_html import write_html
 from xiaowei.origination.model_resolver import RegistryModelResolver
 from xiaowei.store.analytic import AnalyticStore
-from xiaowei.strategies import InvalidReference, PackRefused, StrategyError, StrategyRef
-from xiaowei.strategies.files import read_pack, write_files
-
-PackOption = Annotated[str, typer.Option(help=(
-    "pack YAML path (or its folder), or a stored version NAME@N / NAME@live"))]
-
-
-def _looks_like_path(spec: str) -> bool:
-    return Path(spec).exists() or spec.endswith((".yaml", ".yml")) or "/" in spec \
-        or "\\" in spec
-
-
-def resolve_pack(spec: str, folder: Path) -> PackUnderTest:
-    """A pack file is loaded and checked here (errors name file and line); a stored version
-    is rebuilt, checked against its content hash and written under ``folder``."""
-    if _looks_like_path(spec):
-        try:
-            source = read_pack(spec)
-        except PackRefused as exc:
-            fail(str(exc))
-        return PackUnderTest(spec, Path(source.source_path))
-    try:
-        StrategyRef.parse(spec)
-    except InvalidReference as exc:
-        fail(f"{spec!r} is neither a pack file nor a stored version NAME@N: {exc}")
-    from xiaowei.store import migrate
-    from xiaowei.strategies import open_store
-
-    settings = get_settings()
-    settings.ensure_home()
-    try:
-        migrate.upgrade(settings.database_url)
-        with open_store(settings.database_url) as store:
-            record = store.get(spec)
-            store.load_record(record)  # refuses a row whose files no longer match the hash
-    except StrategyError as exc:
-        fail(str(exc))
-    main = write_files(record.main_file, record.files, folder / f"{record.name}@{record.version}")
-    return PackUnderTest(record.ref, main)
 
 
 @contextmanager
@@ -112,7 +74,7 @@ def backtest(
     first, last = _day(since, "--since"), _day(until, "--until")
     if first and last and first > last:
         fail(f"--since {first} is after --until {last}")
-    overrides = _model_dirs(model_dir or [])
+    overrides = model_dirs_option(model_dir or [])
     settings = get_settings()
     if not settings.analytic_path.is_file():
         fail(f"no analytic store at {settings.analytic_path}: load and govern a bank first")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +18,7 @@ import typer
 from rich.table import Table
 
 from xiaowei.cli.output import err, fail, out, print_json
+from xiaowei.cli.packs import resolve_pack
 from xiaowei.config import get_settings
 from xiaowei.origination.decide import (
     DEFAULT_PACK,
@@ -56,7 +58,7 @@ def read_applications(path: Path) -> tuple[list[dict[str, Any]], bool]:
     return [doc], False
 
 
-def _model_dirs(specs: list[str]) -> dict[str, str]:
+def model_dirs_option(specs: list[str]) -> dict[str, str]:
     found = {}
     for spec in specs:
         alias, sep, directory = spec.partition("=")
@@ -69,7 +71,9 @@ def _model_dirs(specs: list[str]) -> dict[str, str]:
 def decide(
     application: Annotated[Path, typer.Option("--application", help=(
         "申请文件 — a JSON application, or a CSV / JSON Lines file of many"))],
-    pack: Annotated[Path, typer.Option("--pack", help="策略包 pack YAML")] = DEFAULT_PACK,
+    pack: Annotated[str, typer.Option("--pack", help=(
+        "策略包 — pack YAML path (or its folder), or a stored version NAME@N / NAME@live"))
+    ] = str(DEFAULT_PACK),
     model_dir: Annotated[list[str] | None, typer.Option("--model-dir", help=(
         "ALIAS=DIR: score the pack's model ALIAS with this model directory instead of the "
         "registry (tests and demos; shown as dir:… in the output)"))] = None,
@@ -81,7 +85,34 @@ def decide(
 ) -> None:
     """授信决策 — decide applications: outcome, limit, price, term, DD level, tier, mode."""
     apps, batch = read_applications(application)
-    overrides = _model_dirs(model_dir or [])
+    with tempfile.TemporaryDirectory(prefix="xiaowei-decide-") as folder:
+        results = _decide_all(apps, resolve_pack(pack, Path(folder)).path, model_dir or [],
+                              no_automation, allow_draft)
+    if not batch:
+        if "error" in results[0]:
+            if as_json:
+                print_json(results[0])
+                raise typer.Exit(2)
+            fail(results[0]["error"])
+        if as_json:
+            print_json(results[0])
+        else:
+            _render(results[0])
+        return
+    if as_json:
+        print_json({"decisions": results, "count": len(results)})
+        return
+    for result in results:
+        if "error" in result:
+            err.print(result["error"])
+        else:
+            _render(result)
+
+
+def _decide_all(apps: list[Any], pack: Path, model_dir: list[str], no_automation: bool,
+                allow_draft: bool) -> list[dict[str, Any]]:
+    """Every application decided by one decider (the online tag engine is built once)."""
+    overrides = model_dirs_option(model_dir or [])
     settings = get_settings()
     with AnalyticStore(settings.analytic_path) as analytic, batch_tag_reader(analytic) as tags:
         registry_cm = None
@@ -102,25 +133,7 @@ def decide(
         finally:
             if registry_cm is not None:
                 registry_cm.__exit__(None, None, None)
-    if not batch:
-        if "error" in results[0]:
-            if as_json:
-                print_json(results[0])
-                raise typer.Exit(2)
-            fail(results[0]["error"])
-        if as_json:
-            print_json(results[0])
-        else:
-            _render(results[0])
-        return
-    if as_json:
-        print_json({"decisions": results, "count": len(results)})
-        return
-    for result in results:
-        if "error" in result:
-            err.print(result["error"])
-        else:
-            _render(result)
+    return results
 
 
 def _one(decider: DefaultDecider, app: Any, automated_ok: bool) -> dict[str, Any]:
