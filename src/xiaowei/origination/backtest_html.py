@@ -12,7 +12,12 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from xiaowei.engine.models.validation_html import _STYLE, _h, _num, _pct, _table
+# Short local names for the shared report pieces (reports/html.py), as the sections use them.
+from xiaowei.reports.html import REPORT_STYLE as _STYLE
+from xiaowei.reports.html import heading as _h
+from xiaowei.reports.html import number as _num
+from xiaowei.reports.html import percent as _pct
+from xiaowei.reports.html import table as _table
 from xiaowei.reports.svg import bar_chart, histogram
 
 ROLE_ZH = {"champion": "现行版本 champion", "challenger": "挑战版本 challenger",

@@ -9,8 +9,13 @@ and feature names, bin and grade labels, periods — passes through ``html.escap
 from __future__ import annotations
 
 from html import escape
-from typing import Any
 
+# Short local names for the shared report pieces (reports/html.py), as the sections use them.
+from xiaowei.reports.html import REPORT_STYLE as _STYLE
+from xiaowei.reports.html import heading as _h
+from xiaowei.reports.html import number as _num
+from xiaowei.reports.html import percent as _pct
+from xiaowei.reports.html import table as _table
 from xiaowei.reports.svg import Series, bar_chart, histogram, line_chart
 
 LIGHT_COLOUR = {"green": "#2e7d32", "amber": "#f9a825", "red": "#c62828"}
@@ -22,27 +27,6 @@ MEASURE_ZH = {
     "hl_p": "HL 检验 p 值 Hosmer–Lemeshow p-value", "psi": "群体稳定性指数 PSI",
     "csi_max": "最大特征稳定性指数 largest CSI",
 }
-_STYLE = """
-body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif;
-       margin: 2em auto; max-width: 1100px; color: #212121; font-size: 14px; }
-h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { font-size: 1.25em; margin-top: 1.6em; }
-h3 { font-size: 1.05em; } .en { color: #616161; font-weight: normal; font-size: 0.9em; }
-table { border-collapse: collapse; margin: 0.6em 0; }
-th, td { border: 1px solid #bdbdbd; padding: 3px 7px; text-align: right; }
-th { background: #f5f5f5; } td.name, th.name { text-align: left; }
-.charts { display: flex; flex-wrap: wrap; gap: 12px; } svg.dot { vertical-align: -2px; }
-section { border-top: 2px solid #e0e0e0; } .note { color: #616161; font-size: 0.9em; }
-@media print { body { margin: 0; max-width: none; font-size: 11px; }
-  section, .charts { break-inside: avoid-page; page-break-inside: avoid; } }
-"""
-
-
-def _num(value: Any, spec: str = "{:.3f}") -> str:
-    return "—" if value is None else escape(spec.format(value))
-
-
-def _pct(value: Any) -> str:
-    return _num(value, "{:.2%}")
 
 
 def light(name: str | None) -> str:
@@ -52,20 +36,6 @@ def light(name: str | None) -> str:
     return (f'<svg class="dot" width="12" height="12" viewBox="0 0 12 12" role="img" '
             f'aria-label="{escape(label)}"><circle cx="6" cy="6" r="5" fill="{colour}" '
             f'stroke="#333" stroke-width="0.5"/></svg> {escape(label)}')
-
-
-def _table(heads: list[str], rows: list[list[str]], names: int = 1) -> str:
-    """A table whose first ``names`` columns are left-aligned text; cells are ready HTML."""
-    head = "".join(f'<th class="name">{h}</th>' if i < names else f"<th>{h}</th>"
-                   for i, h in enumerate(heads))
-    body = "".join("<tr>" + "".join(f'<td class="name">{c}</td>' if i < names else
-                                    f"<td>{c}</td>" for i, c in enumerate(row)) + "</tr>"
-                   for row in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
-
-
-def _h(zh: str, en: str) -> str:
-    return f'{zh} <span class="en">{en}</span>'
 
 
 def _samples(report: dict) -> list[tuple[str, dict]]:
