@@ -1,4 +1,5 @@
-"""`xiaowei demo`: the main job on the embedded default — simulate, load, summarise."""
+"""`xiaowei demo`: the main job on the embedded default — simulate, load, summarise, then the
+digital process beside the traditional one on the same book (``cli/demo_kpis.py``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from xiaowei.cli.charts import bar_table
+from xiaowei.cli.demo_kpis import render_kpis, run_kpis
 from xiaowei.cli.govern_cmd import render_govern, run_govern
 from xiaowei.cli.load_cmd import render_load, run_load
 from xiaowei.cli.output import err, out, print_json, progress_bar
@@ -41,7 +43,8 @@ def demo(
              "a PostgreSQL database is never emptied unless --fresh is given)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON document")] = False,
 ) -> None:
-    """演示 — generate a synthetic bank, load it, and summarise the book."""
+    """演示 — generate a synthetic bank, load it, summarise the book, and compare the digital
+    process with the traditional one (KPIs)."""
     started = time.perf_counter()
     settings = get_settings()
     home = settings.ensure_home()
@@ -65,6 +68,7 @@ def demo(
                     analytic, as_of,
                     progress=lambda _t, done, total: bar.update(task, completed=done,
                                                                  total=total))
+            kpis = run_kpis(analytic, dest, home / "work")
     finally:
         engine.dispose()
     summary["governance"] = governed.to_json()
@@ -72,6 +76,7 @@ def demo(
     summary["fingerprint"] = bank.fingerprint  # the dataset's; the tags carry their own
     summary["seconds"] = round(time.perf_counter() - started, 1)
     summary["load"] = report.to_json()
+    summary["kpis"] = kpis
     if as_json:
         print_json(summary)
         return
@@ -79,6 +84,7 @@ def demo(
     render_govern(governed)
     render_summary(summary)
     render_tags(summary["tags"])
+    render_kpis(kpis)
     err.print(f"数据在 data in {home} · 用时 took {summary['seconds']} s")
 
 

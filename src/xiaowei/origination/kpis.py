@@ -227,7 +227,7 @@ def records_as_of(con: duckdb.DuckDBPyConnection) -> dt.date:
     return row[0]
 
 
-def _add_months(day: dt.date, months: int) -> dt.date:
+def add_months(day: dt.date, months: int) -> dt.date:
     y, m = divmod(day.month - 1 + months, 12)
     year, month = day.year + y, m + 1
     for d in (day.day, 30, 29, 28):
@@ -257,8 +257,8 @@ def traditional_decisions(con: duckdb.DuckDBPyConnection, capacity: Capacity,
         defaulted = first_unpaid is not None and (as_of - first_unpaid).days >= DEFAULT_DPD
         known: bool | None = None
         loss = Decimal(0)
-        if booked and _add_months(start, 12) + dt.timedelta(days=DEFAULT_DPD) <= as_of:
-            known = defaulted and first_unpaid < _add_months(start, 12)
+        if booked and add_months(start, 12) + dt.timedelta(days=DEFAULT_DPD) <= as_of:
+            known = defaulted and first_unpaid < add_months(start, 12)
             if known:
                 loss = Decimal(int(unpaid_fen)).scaleb(-2)
         out.append(Decision(

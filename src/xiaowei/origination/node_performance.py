@@ -19,17 +19,17 @@ from sqlalchemy import Engine, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from xiaowei.engine.strategy.performance import CaseOutcome, NodeStats, node_performance
-from xiaowei.origination.kpis import DEFAULT_DPD, _add_months
+from xiaowei.origination.kpis import DEFAULT_DPD, add_months
 from xiaowei.store.database import transaction
 from xiaowei.store.tables import Decision, DecisionLog, Loan, Repayment
 
 
 def loan_bad(start: dt.date, first_unpaid: dt.date | None, as_of: dt.date) -> bool | None:
     """Bad within 12 months (the KPIs' definition), or ``None`` when not yet observable."""
-    if _add_months(start, 12) + dt.timedelta(days=DEFAULT_DPD) > as_of:
+    if add_months(start, 12) + dt.timedelta(days=DEFAULT_DPD) > as_of:
         return None
     return (first_unpaid is not None and (as_of - first_unpaid).days >= DEFAULT_DPD
-            and first_unpaid < _add_months(start, 12))
+            and first_unpaid < add_months(start, 12))
 
 
 def _hits(trace: Iterable[dict]) -> dict[str, list[str]]:

@@ -1,0 +1,44 @@
+"""`xiaowei demo --json` carries both processes' KPIs side by side (the issue's contract)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from xiaowei.cli.main import app
+
+SIX = {"approvals_per_day", "auto_decision_share", "customers_per_manager", "approval_rate",
+       "bad_rate_12m", "loss"}
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XIAOWEI_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XIAOWEI_DATABASE_URL", raising=False)
+    monkeypatch.delenv("XIAOWEI_ANALYTIC_PATH", raising=False)
+    return tmp_path / "home"
+
+
+def test_demo_json_has_digital_and_traditional_kpis(home: Path) -> None:
+    res = CliRunner().invoke(app, ["demo", "--size", "tiny", "--seed", "7", "--json"])
+    assert res.exit_code == 0, res.output
+    kpis = json.loads(res.stdout)["kpis"]
+    for side in ("digital", "traditional"):
+        assert set(kpis[side]) >= SIX, side
+        assert isinstance(kpis[side]["loss"], int)
+        assert 0 <= kpis[side]["approval_rate"] <= 1
+        assert 0 <= kpis[side]["auto_decision_share"] <= 1
+    assert kpis["traditional"]["auto_decision_share"] == 0.0
+    # the same applications on both sides: the evaluation window, out of time
+    assert kpis["digital"]["detail"]["applications"] \
+        == kpis["traditional"]["detail"]["applications"] > 0
+    assert kpis["window"]["since"] <= kpis["window"]["until"]
+    assert kpis["model"]["cut"] == kpis["window"]["since"]
+    assert kpis["model"]["ref"].startswith("app_score@")  # registered and approved
+    assert isinstance(kpis["oracle"], str) and "fraud" in kpis["oracle"]
+    assert {t["met"] for t in kpis["targets"].values()} <= {True, False}
+    assert set(kpis["targets"]) == {"approvals_per_day", "customers_per_manager",
+                                    "bad_rate_12m", "loss_per_yuan_lent"}
