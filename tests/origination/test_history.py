@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -103,3 +104,13 @@ def test_another_catalogue_or_load_does_not_read_old_cache(bank: dict[str, Any])
 def test_reading_a_pair_that_was_not_loaded_names_it(bank: dict[str, Any]) -> None:
     with pytest.raises(LookupError, match="P-NOBODY"):
         bank["pit"].values("P-NOBODY", dt.date(2025, 3, 9))
+
+
+def test_another_load_of_the_governed_data_gets_another_cache(bank: dict[str, Any]) -> None:
+    """Two datasets can share an as-of date (another seed): the key follows the data files."""
+    with PointInTimeTags(bank["analytic"], cache=bank["root"] / "pit") as before:
+        path = next(iter(before.snapshot.values()))
+        stat = path.stat()
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+        with PointInTimeTags(bank["analytic"], cache=bank["root"] / "pit") as after:
+            assert after.key != before.key and after.cache != before.cache

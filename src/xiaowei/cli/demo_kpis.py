@@ -70,7 +70,7 @@ def run_kpis(analytic: AnalyticStore, dataset: Path, work: Path) -> dict[str, An
     started = time.perf_counter()
     applications = historical_applications(analytic)
     cache = Path(str(analytic.path)).parent / "pit-tags"
-    shutil.rmtree(cache, ignore_errors=True)  # the demo re-simulated the bank: stale otherwise
+    shutil.rmtree(cache, ignore_errors=True)  # a re-simulated bank: old keys would only take disk
     with PointInTimeTags(analytic, cache=cache) as tags:
         return _fit_replay_compare(analytic, dataset, work, applications, tags, timings,
                                    started)

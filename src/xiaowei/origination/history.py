@@ -8,8 +8,9 @@ the first of the month were measured to change the outcome of a third of applica
 party's tags as of a day in ~40–50 ms (planning dominates); :meth:`OnlineTags.compute_many`
 computes all parties applying on one day in one call, ~15 ms a party at ``small`` with a dozen
 applicants a day. Each day's rows are cached on disk under ``<analytic home>/pit-tags/<key>/``
-(key = the catalogue's content and the governed data's as-of), so a second backtest over the
-same history reads them instead of computing; a changed catalogue or a reload gets a new key.
+(key = the catalogue's content and the governed data: its as-of and snapshot files), so a
+second backtest over the same history reads them instead of computing; a changed catalogue or
+another load gets a new key.
 """
 
 from __future__ import annotations
@@ -100,9 +101,17 @@ def historical_applications(analytic: AnalyticStore, *, since: dt.date | None = 
     return out
 
 
-def _catalogue_key(catalogue: Catalogue, governed_as_of: dt.date) -> str:
+def _cache_key(catalogue: Catalogue, governed_as_of: dt.date,
+               snapshot: Mapping[str, Path]) -> str:
+    """What the cached tags depend on: every tag's definition and the governed data itself.
+
+    The data is identified by its as-of and each snapshot file's size and modification time:
+    loading another dataset (another seed with the same as-of) rewrites those files.
+    """
     content = sorted((t.name, t.content_hash) for t in catalogue.tags.values())
-    text = json.dumps({"tags": content, "data": governed_as_of.isoformat()})
+    files = sorted((name, path.stat().st_size, path.stat().st_mtime_ns)
+                   for name, path in snapshot.items())
+    text = json.dumps({"tags": content, "data": governed_as_of.isoformat(), "files": files})
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -113,7 +122,8 @@ class PointInTimeTags:
                  cache: Path | None = None) -> None:
         self.analytic = analytic
         self.catalogue = catalogue or bank_catalogue()
-        self.key = _catalogue_key(self.catalogue, data_as_of(analytic))
+        self.snapshot = governed_snapshot(analytic, self.catalogue)
+        self.key = _cache_key(self.catalogue, data_as_of(analytic), self.snapshot)
         root = cache or snapshot_dir(analytic).parent / "pit-tags"
         self.cache = root / self.key[:16]
         self._values: dict[tuple[str, dt.date], dict[str, Any]] = {}
@@ -125,9 +135,7 @@ class PointInTimeTags:
 
     def _runner(self) -> OnlineTags:
         if self._online is None:
-            self._online = OnlineTags(self.catalogue,
-                                      governed_snapshot(self.analytic, self.catalogue),
-                                      entity="party")
+            self._online = OnlineTags(self.catalogue, self.snapshot, entity="party")
         return self._online
 
     def close(self) -> None:
