@@ -18,7 +18,6 @@ supervisor's queue (``no_manager_queue``). The figures live in ``manager_matchin
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session
 
-from xiaowei.entities.datafiles import parse_yaml, validate_loaded
+from xiaowei.origination.work_rules import load_rules as load_packaged_or
 from xiaowei.store.tables import Application, Branch, CustomerManager, Loan
 
 DEFAULT_FILE = "manager_matching.yaml"
@@ -63,12 +62,7 @@ class MatchingRules(BaseModel):
 
 def load_rules(path: Path | str | None = None) -> MatchingRules:
     """The rules from ``path`` or the packaged file; ``DataFileError`` with lines if wrong."""
-    if path is None:
-        text = resources.files(__package__).joinpath(DEFAULT_FILE).read_text("utf-8")
-        name = DEFAULT_FILE
-    else:
-        text, name = Path(path).read_text("utf-8"), Path(path).name
-    return validate_loaded(MatchingRules, parse_yaml(text, name))
+    return load_packaged_or(MatchingRules, DEFAULT_FILE, path)
 
 
 @dataclass(frozen=True)
