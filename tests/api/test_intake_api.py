@@ -1,4 +1,7 @@
-"""The HTTP intake on a real app and a real store: 201/200, 422 with problems, 409, 404."""
+"""The HTTP intake on a real app and a real store: 201/200, 422 with problems, 409, 404.
+
+Every request carries a bearer token of a user allowed to submit (an admin, as a channel
+system would); who may see what is proven in test_role_matrix.py."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from tests.auth_support import auth, user
 
 from xiaowei.api import app as app_module
 from xiaowei.api import create_app
@@ -33,7 +37,8 @@ def client(pipeline_store: Engine, pipeline_bank: dict[str, Any],
 
     monkeypatch.setattr(app_module, "open_intake_decider", counting)
     app = create_app(settings, model_dirs={"app_score": str(pipeline_bank["model"])})
-    with TestClient(app) as c:
+    user(pipeline_store, "channel.gateway", "admin")
+    with TestClient(app, headers=auth(pipeline_store, "channel.gateway", ["applications"])) as c:
         c.built = built  # type: ignore[attr-defined]
         yield c
 
@@ -45,7 +50,7 @@ def apps(pipeline_bank: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_post_then_get_then_retry(client: TestClient, apps: list[dict[str, Any]]) -> None:
-    first = client.post("/v1/applications", json=apps[0], headers={"X-User": "wang.li"})
+    first = client.post("/v1/applications", json=apps[0])
     assert first.status_code == 201, first.text
     doc = first.json()
     assert doc["decision"]["outcome"] in ("approve", "reject", "review")
@@ -119,7 +124,8 @@ def test_a_published_pack_version_reaches_the_running_server(
                         analytic_path=Path(pipeline_bank["analytic"]))
     app = create_app(settings, model_dirs={"app_score": str(pipeline_bank["model"])},
                      live_check_seconds=0.0)
-    with TestClient(app) as client:
+    user(pipeline_store, "channel.gateway", "admin")
+    with TestClient(app, headers=auth(pipeline_store, "channel.gateway")) as client:
         def version_of(app_doc: dict[str, Any]) -> str:
             reply = client.post("/v1/applications", json=app_doc)
             assert reply.status_code == 201, reply.text

@@ -47,6 +47,7 @@ from xiaowei.modelling.lifecycle import ModelStatus, check_transition
 from xiaowei.modelling.manifest import read_manifest
 from xiaowei.modelling.records import LifecycleEvent, ModelRecord, Registration, ResolvedModel
 from xiaowei.modelling.reference import ModelRef, validate_name, validate_user
+from xiaowei.security import audit
 from xiaowei.store.database import make_engine, transaction
 from xiaowei.store.retry import retry_on_conflict
 from xiaowei.store.tables import ModelEvent, ModelVersion
@@ -187,6 +188,8 @@ class ModelRegistry:
                 session.add(ModelEvent(name=row.name, version=row.version,
                                        from_status=str(current), to_status=str(to), actor=user,
                                        occurred_at=now, note=note))
+                audit.record(session, user, f"model.{to}", ("model", f"{ref.name}@{ref.version}"),
+                             {"from": str(current), "note": note}, at=now)
                 session.flush()
                 return ModelRecord.from_row(row, self.root)
 

@@ -51,6 +51,7 @@ from xiaowei.origination.manager_matching import (
     load_rules,
 )
 from xiaowei.origination.review_queue import ReviewQueue
+from xiaowei.security import audit
 from xiaowei.store.database import transaction
 from xiaowei.store.retry import retry_on_conflict
 from xiaowei.store.tables import (
@@ -335,6 +336,10 @@ def _insert(session: Session, fields: Mapping[str, Any], decision: dict[str, Any
             approved_amount=Decimal(str(limit)).quantize(Decimal("0.01"))
             if decision["outcome"] == "approve" and limit else None,
             strategy_version=str(decision["pack_version"])[:64]))
+    audit.record(session, who, "intake.decide", ("application", key),
+                 {"outcome": decision["outcome"], "mode": decision["mode"], "status": status,
+                  "pack_version": str(decision["pack_version"]), "automated_ok": automated_ok},
+                 at=now)
     session.flush()
 
 

@@ -36,6 +36,7 @@ from xiaowei.engine.workflow import (
 from xiaowei.engine.workflow.transitions import OPEN_STATES
 from xiaowei.entities.task import TaskKind
 from xiaowei.origination.work_rules import CalendarSpec, Strict, load_rules
+from xiaowei.security import audit
 from xiaowei.store.database import transaction
 from xiaowei.store.retry import retry_on_conflict
 from xiaowei.store.tables import Application, ApplicationIntake, Decision, DecisionLog, Task
@@ -276,6 +277,9 @@ def _write_decision(session: Session, view: TaskView) -> None:
         approved_amount=Decimal(amount) if amount else None,
         strategy_version=view.payload.get("pack_version")))
     set_intake_status(session, application_id, "decided")
+    audit.record(session, str(result["maker"]), "review.decide", ("application", application_id),
+                 {"outcome": outcome, "approved_amount": amount, "task_id": view.task_id,
+                  "overturn": result.get("overturn"), "checked_by": result.get("checked_by")})
 
 
 def review_file(engine: Engine, task: TaskView, work: WorkQueue) -> dict[str, Any]:

@@ -37,6 +37,8 @@ from xiaowei.config import get_settings
 
 ENV_KEY = "XIAOWEI_PII_KEY"
 KEY_FILE = Path("keys") / "pii.key"
+RETIRED_ENV = "XIAOWEI_PII_RETIRED_KEYS"
+RETIRED_DIR = Path("keys") / "retired"
 FORMAT_VERSION = "v1"
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -119,6 +121,29 @@ def current_key() -> PiiKey:
     return _key_from_home(os.environ.get("XIAOWEI_HOME"), os.getcwd())
 
 
+def _retired_texts() -> tuple[tuple[str, str], ...]:
+    found = [(t, RETIRED_ENV) for t in os.environ.get(RETIRED_ENV, "").replace(",", " ").split()]
+    folder = get_settings().home / RETIRED_DIR
+    if folder.is_dir():
+        found += [(f.read_text(encoding="ascii"), str(f)) for f in sorted(folder.glob("*.key"))]
+    return tuple(found)
+
+
+def key_for(key_id: str) -> PiiKey:
+    """The key that wrote ``key_id``: the current one, or a retired one still kept for reading
+    (``XIAOWEI_PII_RETIRED_KEYS``, or ``XIAOWEI_HOME/keys/retired/*.key``) while a rotation
+    (:mod:`xiaowei.security.key_rotation`) re-encrypts the old rows."""
+    key = current_key()
+    if key_id == key.key_id:
+        return key
+    for text, source in _retired_texts():
+        retired = _key_from_text(text, source)
+        if retired.key_id == key_id:
+            return retired
+    raise PiiError(f"ciphertext was made with key {key_id!r}, which is neither the current "
+                   f"key {key.key_id!r} nor a retired one")
+
+
 def _aad(key_id: str) -> bytes:
     # Binding the header into the tag means a swapped version or key id is detected too.
     return f"{FORMAT_VERSION}:{key_id}".encode("ascii")
@@ -141,9 +166,7 @@ def decrypt(token: str) -> str:
     if len(parts) != 3 or parts[0] != FORMAT_VERSION:
         raise PiiError(f"not a {FORMAT_VERSION} PII ciphertext")
     _, key_id, payload = parts
-    key = current_key()
-    if key_id != key.key_id:
-        raise PiiError(f"ciphertext was made with key {key_id!r}, current key is {key.key_id!r}")
+    key = key_for(key_id)
     try:
         raw = base64.b64decode(payload, validate=True)
     except binascii.Error as exc:

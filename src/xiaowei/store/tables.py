@@ -525,4 +525,112 @@ class StrategyLive(Base):
     strategy_version: Mapped[StrategyVersion] = relationship()
 
 
+# --- users, sign-in and the audit chain (migration 0005; see xiaowei.security) -------------
+
+SECRET_HASH = 64  # hex SHA-256 of a token or session secret; the secret itself is never stored
+
+
+class AppUser(Base):
+    """A person (or a system) who signs in: role, branch and, for a customer manager, the
+    ``customer_manager`` row whose customers they hold. Roles are data (``roles.yaml``)."""
+
+    __tablename__ = "app_user"
+
+    user_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    name: Mapped[str] = mapped_column(String(USER), unique=True)
+    display_name: Mapped[str] = mapped_column(String(USER))
+    role: Mapped[str] = mapped_column(String(CODE))
+    branch_id: Mapped[str | None] = mapped_column(ForeignKey("branch.branch_id"), index=True)
+    manager_id: Mapped[str | None] = mapped_column(
+        ForeignKey("customer_manager.manager_id"), unique=True
+    )
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool]
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    password_changed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+    branch: Mapped[Branch | None] = relationship()
+    manager: Mapped[CustomerManager | None] = relationship()
+
+
+class ApiToken(Base):
+    """A scoped, revocable bearer token; only the SHA-256 of its secret is kept."""
+
+    __tablename__ = "api_token"
+
+    token_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("app_user.user_id"), index=True)
+    secret_sha256: Mapped[str] = mapped_column(String(SECRET_HASH))
+    scopes: Mapped[Any] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+
+    user: Mapped[AppUser] = relationship()
+
+
+class WebSession(Base):
+    """A signed-in browser: the key is the SHA-256 of the cookie's secret, and the CSRF
+    token's hash sits beside it (synchronizer token), so a copied table signs nobody in."""
+
+    __tablename__ = "web_session"
+
+    session_id: Mapped[str] = mapped_column(String(SECRET_HASH), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("app_user.user_id"), index=True)
+    csrf_sha256: Mapped[str] = mapped_column(String(SECRET_HASH))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+
+    user: Mapped[AppUser] = relationship()
+
+
+class LoginAttempt(Base):
+    """One sign-in attempt; throttling counts recent failures here, so every server agrees."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_name_at", "name", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(USER))
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    ok: Mapped[bool]
+    remote: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditLog(Base):
+    """One audited act, chained: ``hash`` = SHA-256(``prev_hash`` + canonical JSON of the
+    entry), so an edited, deleted or reordered entry breaks every hash after it.
+
+    ``seq`` is assigned 1, 2, 3 … under the chain head's lock (not by a sequence, which
+    would leave gaps on rollback), so a gap itself shows a deleted entry.
+    """
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    actor: Mapped[str] = mapped_column(String(USER))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    subject_kind: Mapped[str] = mapped_column(String(CODE))
+    subject_id: Mapped[str | None] = mapped_column(String(128))
+    detail: Mapped[Any] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(SECRET_HASH))
+    hash: Mapped[str] = mapped_column(String(SECRET_HASH), unique=True)
+
+
+class AuditHead(Base):
+    """The chain's head (one row, ``id`` 1): the last ``seq`` and ``hash``. Appenders lock it,
+    so concurrent appends cannot fork the chain; a deleted tail no longer matches it."""
+
+    __tablename__ = "audit_head"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    seq: Mapped[int]
+    hash: Mapped[str] = mapped_column(String(SECRET_HASH))
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
 ALL_TABLES = tuple(Base.metadata.sorted_tables)

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from xiaowei.config import get_settings
 from xiaowei.engine.strategy import Pack, diff
+from xiaowei.security import audit
 from xiaowei.store.database import make_engine, transaction
 from xiaowei.store.retry import retry_on_conflict
 from xiaowei.store.tables import StrategyEvent, StrategyLive, StrategyVersion
@@ -209,6 +210,8 @@ class StrategyStore:
         session.add(StrategyEvent(name=row.name, version=row.version,
                                   from_status=None if from_ is None else str(from_),
                                   to_status=str(to), actor=user, occurred_at=at, note=note))
+        audit.record(session, user, f"strategy.{to}", ("strategy", f"{row.name}@{row.version}"),
+                     {"from": None if from_ is None else str(from_), "note": note}, at=at)
 
     def _locked(self, session: Session, ref: StrategyRef) -> StrategyVersion:
         row = session.scalar(select(StrategyVersion).where(
