@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
+import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
@@ -46,6 +47,9 @@ MAX_TERM_MONTHS = 360
 REQUIRED = ("application_id", "party_id", "party_type", "product_intent", "channel", "amount",
             "applied_on")
 OPTIONAL = ("term_months", "declared_revenue", "employees")
+MAX_KEY = 32  # the store's identifier columns
+MAX_AMOUNT = Decimal(10) ** 16  # the store's money columns hold NUMERIC(18, 2)
+APPLICATION_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,31}")
 TagReader = Callable[[str, dt.date], Mapping[str, Any]]
 
 
@@ -83,10 +87,18 @@ def validate_application(app: Mapping[str, Any]) -> dict[str, Any]:
                 out[name] = value.strip()
             else:
                 problems.append(f"{name}: expected text, got {value!r}")
+    # Keys are stored in 32-character columns and read back in URLs (/v1/applications/{id}).
+    if "application_id" in out and not APPLICATION_KEY.fullmatch(out["application_id"]):
+        problems.append(f"application_id: expected 1–32 letters, digits or . _ : -, got "
+                        f"{out.pop('application_id')!r}")
+    if len(out.get("party_id", "")) > MAX_KEY:
+        problems.append(f"party_id: expected at most {MAX_KEY} characters, got "
+                        f"{len(out.pop('party_id'))}")
     if app.get("amount") not in (None, ""):
         amount = _money(app["amount"])
-        if amount is None or amount <= 0:
-            problems.append(f"amount: expected a positive amount in yuan, got {app['amount']!r}")
+        if amount is None or amount <= 0 or amount >= MAX_AMOUNT:
+            problems.append(f"amount: expected a positive amount in yuan below 10^16, got "
+                            f"{app['amount']!r}")
         else:
             out["amount"] = amount
     if app.get("applied_on") not in (None, ""):
