@@ -40,6 +40,7 @@ pg-stop:
 # pytest exits 5 when it collected no tests: for this suite that means something is broken.
 test: $(VENV)/.dev lint pg-start
 	JAVA_HOME="$$(bash scripts/ensure_java.sh)" \
+	XIAOWEI_CHROMIUM="$$(bash scripts/ensure_chromium.sh)" \
 	XIAOWEI_TEST_PG_URL="$$(bash scripts/pg_test_cluster.sh url)" $(BIN)/pytest -q; \
 	rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 

@@ -12,22 +12,25 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from contextlib import ExitStack, asynccontextmanager
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
-from xiaowei.api import applications
+from xiaowei.api import applications, auth, customers
+from xiaowei.api.limits import DEFAULT_MAX_BODY, BodyLimit
+from xiaowei.api.ops import install_ops
+from xiaowei.api.problems import install_problem_handlers
 from xiaowei.config import Settings
-from xiaowei.origination.decide import ApplicationError
-from xiaowei.origination.intake import IntakeConflict, IntakeError
 from xiaowei.origination.intake_decider import open_intake_decider
 from xiaowei.store.database import make_engine
 from xiaowei.strategies.store import StrategyStore
+from xiaowei.web import mount_web
 
 
 def create_app(settings: Settings, *, model_dirs: Mapping[str, str] | None = None,
-               live_check_seconds: float = 5.0) -> FastAPI:
+               live_check_seconds: float = 5.0, max_body_bytes: int = DEFAULT_MAX_BODY
+               ) -> FastAPI:
     """The API on ``settings``' stores; ``model_dirs`` (ALIAS → DIR) bypasses the registry;
-    ``live_check_seconds``: how often a decision may look up the live pack version."""
+    ``live_check_seconds``: how often a decision may look up the live pack version;
+    ``max_body_bytes``: larger request bodies are refused (413) before they are parsed."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -43,17 +46,11 @@ def create_app(settings: Settings, *, model_dirs: Mapping[str, str] | None = Non
 
     app = FastAPI(title="小微 xiaowei", version="1", lifespan=lifespan)
     app.include_router(applications.router)
-
-    @app.exception_handler(ApplicationError)
-    async def invalid(_request: Request, exc: ApplicationError) -> JSONResponse:
-        return JSONResponse({"detail": "invalid application", "problems": exc.problems}, 422)
-
-    @app.exception_handler(IntakeConflict)
-    async def conflict(_request: Request, exc: IntakeConflict) -> JSONResponse:
-        return JSONResponse({"detail": str(exc), "problems": [str(exc)]}, 409)
-
-    @app.exception_handler(IntakeError)
-    async def refused(_request: Request, exc: IntakeError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc), "problems": [str(exc)]}, 422)
+    app.include_router(auth.router)
+    app.include_router(customers.router)
+    mount_web(app, settings.home)  # the workbench pages under /web, assets in the package
+    install_problem_handlers(app)  # every error as RFC 9457 problem+json
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    install_ops(app, settings)  # /healthz /readyz /metrics, request ids, JSON logs (outermost)
 
     return app

@@ -6,6 +6,7 @@ import typer
 
 from xiaowei.cli import (
     apply_cmd,
+    audit_cmd,
     backtest_cmd,
     db_cmd,
     decide_cmd,
@@ -15,9 +16,11 @@ from xiaowei.cli import (
     model_cmd,
     quality_cmd,
     review_cmd,
+    serve_cmd,
     sim_cmd,
     strategy_cmd,
     tags_cmd,
+    users_cmd,
 )
 
 app = typer.Typer(
@@ -42,6 +45,12 @@ app.add_typer(model_cmd.registry_app, name="model")  # fit/score/report + regist
 app.add_typer(strategy_cmd.app, name="strategy")
 app.add_typer(review_cmd.app, name="review")
 app.add_typer(review_cmd.dd_app, name="dd")
+app.add_typer(users_cmd.app, name="users")
+app.add_typer(users_cmd.token_app, name="token")
+app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(audit_cmd.keys_app, name="keys")
+app.command("serve")(serve_cmd.serve)
+app.add_typer(serve_cmd.api_app, name="api")
 
 
 if __name__ == "__main__":
