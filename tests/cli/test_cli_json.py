@@ -9,9 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from xiaowei.cli.main import app
+from xiaowei.config import get_settings
+from xiaowei.security.passwords import verify_password
+from xiaowei.store.database import make_engine
+from xiaowei.store.tables import AppUser
 
 runner = CliRunner()
 
@@ -91,12 +96,24 @@ def test_demo_json_summary(home: Path) -> None:
         doc["loans"]["by_status"].get("active", 0) + doc["loans"]["by_status"].get("overdue", 0))
     assert doc["sources"]["tax_filings"] > 1000
     assert len(doc["fingerprint"]) == 64
+    users = {u["name"]: u["password"] for u in doc["demo_users"]}
+    assert {"demo.approver", "demo.customer-manager", "demo.auditor"} <= set(users)
+    assert all(len(p) >= 16 for p in users.values())
+    engine = make_engine(get_settings().database_url)
+    try:  # the printed password is the one stored (as an argon2 hash, never in clear)
+        with engine.connect() as c:
+            stored = c.execute(select(AppUser.password_hash)
+                               .where(AppUser.name == "demo.approver")).scalar_one()
+    finally:
+        engine.dispose()
+    assert stored.startswith("$argon2") and users["demo.approver"] not in stored
+    assert verify_password(stored, users["demo.approver"])
 
 
 def test_demo_prints_a_readable_summary(home: Path) -> None:
     res = runner.invoke(app, ["demo", "--size", "tiny"])
     assert res.exit_code == 0, res.output
-    for words in ("批准率 approval rate", "人均管户", "逾期分布", "数据源"):
+    for words in ("批准率 approval rate", "人均管户", "逾期分布", "数据源", "演示用户"):
         assert words in res.stdout
 
 

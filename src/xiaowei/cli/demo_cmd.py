@@ -26,6 +26,7 @@ from xiaowei.data.tags.overview import tag_overview
 from xiaowei.data.tags.service import compute_all, data_as_of
 from xiaowei.entities.lending import Channel, LoanStatus
 from xiaowei.entities.party import PartyType
+from xiaowei.security.demo_users import create_demo_users
 from xiaowei.store.analytic import AnalyticStore
 from xiaowei.store.database import make_engine
 
@@ -69,6 +70,7 @@ def demo(
                     progress=lambda _t, done, total: bar.update(task, completed=done,
                                                                  total=total))
             kpis = run_kpis(analytic, dest, home / "work")
+        users = create_demo_users(engine)
     finally:
         engine.dispose()
     summary["governance"] = governed.to_json()
@@ -77,6 +79,9 @@ def demo(
     summary["seconds"] = round(time.perf_counter() - started, 1)
     summary["load"] = report.to_json()
     summary["kpis"] = kpis
+    # Generated now and shown only in this output: the store keeps argon2 hashes alone.
+    summary["demo_users"] = [{"name": name, "password": password}
+                             for name, password in users.items()]
     if as_json:
         print_json(summary)
         return
@@ -85,7 +90,19 @@ def demo(
     render_summary(summary)
     render_tags(summary["tags"])
     render_kpis(kpis)
+    render_users(users)
     err.print(f"数据在 data in {home} · 用时 took {summary['seconds']} s")
+
+
+def render_users(users: dict[str, str]) -> None:
+    """The demo users and their passwords — printed this once; the store keeps only hashes."""
+    table = Table(title="演示用户 demo users · 密码仅显示这一次 passwords are shown only once")
+    table.add_column("用户 user")
+    table.add_column("密码 password")
+    for name, password in users.items():
+        table.add_row(name, password)
+    out.print(table)
+    out.print("工作台 workbench: .venv/bin/xiaowei serve → http://127.0.0.1:8000/web/")
 
 
 def _reset_stores(database_url: str, analytic_path: Path) -> None:
