@@ -78,6 +78,17 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     admin.dispose()
 
 
+
+@pytest.fixture
+def migrated_engine(db_url: str) -> Iterator[Engine]:
+    """An engine on a database migrated to head, disposed so its schema can be dropped."""
+    from xiaowei.store.migrate import upgrade
+
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
 # --- the origination pipeline's tiny bank (intake, API, `xiaowei apply`) ---------------------
 
 PIPELINE_TABLES = ("branch", "customer_manager", "party", "application", "decision", "loan",

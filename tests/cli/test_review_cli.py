@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,21 +14,16 @@ from typer.testing import CliRunner
 
 from xiaowei.cli.main import app
 from xiaowei.origination.review_queue import ReviewQueue
-from xiaowei.store.database import make_engine
-from xiaowei.store.migrate import upgrade
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def engine(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+def engine(db_url: str, migrated_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Engine:
     monkeypatch.setenv("XIAOWEI_DATABASE_URL", db_url)
     monkeypatch.delenv("XIAOWEI_USER", raising=False)
-    upgrade(db_url)
-    engine = make_engine(db_url)
-    seed_bank(engine)
-    yield engine
-    engine.dispose()
+    seed_bank(migrated_engine)
+    return migrated_engine
 
 
 def _json(*args: str) -> dict[str, Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -27,8 +26,7 @@ from xiaowei.engine.workflow import (
     needs_checker,
 )
 from xiaowei.entities.task import TaskStatus
-from xiaowei.store.database import make_engine, transaction
-from xiaowei.store.migrate import upgrade
+from xiaowei.store.database import transaction
 from xiaowei.store.tables import Decision, TaskEvent
 
 CST = dt.timezone(dt.timedelta(hours=8))
@@ -101,11 +99,8 @@ class Clock:
 
 
 @pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    upgrade(db_url)
-    engine = make_engine(db_url)
-    yield engine
-    engine.dispose()
+def engine(migrated_engine: Engine) -> Engine:
+    return migrated_engine
 
 
 @pytest.fixture

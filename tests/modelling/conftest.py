@@ -7,7 +7,7 @@ body, so nothing heavier is needed to test it.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +15,6 @@ import pytest
 from sqlalchemy import Engine
 
 from xiaowei.modelling import ModelRegistry
-from xiaowei.store.database import make_engine
-from xiaowei.store.migrate import upgrade
 
 FINGERPRINT = "5e" * 32
 
@@ -58,12 +56,8 @@ def make_model(tmp_path: Path) -> MakeModel:
 
 
 @pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    """An engine on a database migrated to head, disposed so its schema can be dropped."""
-    upgrade(db_url)
-    engine = make_engine(db_url)
-    yield engine
-    engine.dispose()
+def engine(migrated_engine: Engine) -> Engine:
+    return migrated_engine
 
 
 @pytest.fixture

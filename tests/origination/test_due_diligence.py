@@ -4,7 +4,6 @@ evidenced findings only, and an adverse finding sending the case back to manual 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,20 +19,15 @@ from xiaowei.origination.due_diligence import (
     Finding,
     load_due_diligence_rules,
 )
-from xiaowei.store.database import make_engine
-from xiaowei.store.migrate import upgrade
 
 NOW = dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)  # Monday 10:00 Beijing
 RULES = load_due_diligence_rules()
 
 
 @pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    upgrade(db_url)
-    engine = make_engine(db_url)
-    seed_bank(engine)
-    yield engine
-    engine.dispose()
+def engine(migrated_engine: Engine) -> Engine:
+    seed_bank(migrated_engine)
+    return migrated_engine
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,20 +17,16 @@ from xiaowei.engine.workflow import CheckerRefused
 from xiaowei.entities.datafiles import DataFileError
 from xiaowei.entities.task import TaskStatus
 from xiaowei.origination.review_queue import ReviewError, ReviewQueue, load_review_rules
-from xiaowei.store.database import make_engine, transaction
-from xiaowei.store.migrate import upgrade
+from xiaowei.store.database import transaction
 from xiaowei.store.tables import Decision, Task
 
 NOW = dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)  # Monday 10:00 Beijing
 
 
 @pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    upgrade(db_url)
-    engine = make_engine(db_url)
-    seed_bank(engine)
-    yield engine
-    engine.dispose()
+def engine(migrated_engine: Engine) -> Engine:
+    seed_bank(migrated_engine)
+    return migrated_engine
 
 
 @pytest.fixture

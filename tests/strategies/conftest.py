@@ -7,14 +7,12 @@ plain text replacement so each test says exactly what differs between its versio
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
-from xiaowei.store.database import make_engine
-from xiaowei.store.migrate import upgrade
 from xiaowei.strategies import StrategyStore
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "strategy" / "data"
@@ -42,12 +40,8 @@ def make_pack(tmp_path: Path) -> MakePack:
 
 
 @pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    """An engine on a database migrated to head, disposed so its schema can be dropped."""
-    upgrade(db_url)
-    engine = make_engine(db_url)
-    yield engine
-    engine.dispose()
+def engine(migrated_engine: Engine) -> Engine:
+    return migrated_engine
 
 
 @pytest.fixture
