@@ -169,3 +169,110 @@ def test_who_may_read_an_application(matrix: Matrix, pipeline_bank: dict[str, An
         assert res.status_code == (200 if allowed else 404), (name, res.text)
     assert any(w["role"] == "customer_manager" and w["manager"] != manager
                for w in matrix.users.values())  # someone really was refused
+
+
+# -- the routers of tasks, tags, strategies, models, reports and users ----------------------
+
+TASK_ALL_ROLES = ("auditor", "admin")
+
+
+def expected_tasks(m: Matrix, name: str) -> set[str]:
+    who = m.users[name]
+    if who["role"] in TASK_ALL_ROLES:
+        return m.parties("select task_id from task")
+    if who["role"] in BRANCH_ROLES:
+        return m.parties("select t.task_id from task t join application a on a.application_id "
+                         "= t.application_id where a.branch_id = :b", b=who["branch"])
+    if who["role"] == "customer_manager":
+        return m.parties("select task_id from task where assignee_id = :m", m=who["manager"])
+    return set()
+
+
+def _review_case(m: Matrix, bank: dict[str, Any], key: str) -> str:
+    doc = {**bank["apps"][2], "application_id": key}
+    res = m.client.post("/v1/applications", json=doc,
+                        headers={**m.headers["admin"], "X-Automated-Ok": "false"})
+    assert res.status_code == 201, res.text
+    return next(iter(m.parties("select task_id from task where application_id = :k", k=key)))
+
+
+def test_each_role_lists_exactly_the_tasks_it_may_see(matrix: Matrix,
+                                                      pipeline_bank: dict[str, Any]) -> None:
+    task = _review_case(matrix, pipeline_bank, "RM-TASKS")
+    for name, who in matrix.users.items():
+        res = matrix.client.get("/api/tasks", params={"size": 200}, headers=matrix.headers[name])
+        if who["role"] == "risk_analyst":
+            assert res.status_code == 403, name
+            continue
+        expected = expected_tasks(matrix, name)
+        ids: set[str] = set()
+        for page in range(1, res.json()["total"] // 200 + 2):
+            ids |= {t["id"] for t in matrix.client.get(
+                "/api/tasks", params={"size": 200, "page": page},
+                headers=matrix.headers[name]).json()["items"]}
+        assert ids == expected and res.json()["total"] == len(expected), name
+        detail = matrix.client.get(f"/api/tasks/{task}", headers=matrix.headers[name])
+        assert detail.status_code == (200 if task in expected else 404), name
+    assert task in expected_tasks(matrix, "admin")
+    assert any(task not in expected_tasks(matrix, n) for n in matrix.users
+               if matrix.users[n]["role"] != "risk_analyst")  # someone really was refused
+
+
+READS = {  # path -> roles answered 200 (every other role: 403)
+    "/api/tags": {"customer_manager", "approver", "supervisor", "risk_analyst", "auditor",
+                  "admin"},
+    "/api/strategies": {"risk_analyst", "auditor", "admin"},
+    "/api/models": {"risk_analyst", "auditor", "admin"},
+    "/api/reports/backtests": {"risk_analyst", "auditor", "admin"},
+    "/api/users": {"supervisor", "auditor", "admin"},
+}
+
+
+def test_each_role_reads_only_the_lists_it_may(matrix: Matrix) -> None:
+    for path, allowed in READS.items():
+        for name, who in matrix.users.items():
+            res = matrix.client.get(path, headers=matrix.headers[name])
+            assert res.status_code == (200 if who["role"] in allowed else 403), (path, name)
+            if res.status_code == 200:
+                doc = res.json()
+                assert {"items", "page", "size", "total"} <= set(doc)
+                assert all("id" in item for item in doc["items"])
+
+
+def test_customer_tags_follow_the_customer_scope(matrix: Matrix) -> None:
+    own = matrix.expected_parties("cm.0")
+    far = sorted(matrix.expected_parties("approver.1") - matrix.expected_parties("approver.0"))
+    for name in matrix.users:
+        visible = matrix.expected_parties(name)
+        for party in (sorted(own)[0], far[0]):
+            res = matrix.client.get(f"/api/customers/{party}/tags",
+                                    headers=matrix.headers[name])
+            assert res.status_code == (200 if party in visible else 404), (name, party)
+
+
+def test_refused_changes_store_nothing(matrix: Matrix, pipeline_bank: dict[str, Any]) -> None:
+    task = _review_case(matrix, pipeline_bank, "RM-REFUSED")
+    posts = {  # path, body -> roles refused with 403 (the rest are not tried here)
+        (f"/api/tasks/{task}/approve", None): ("cm.0", "supervisor.0", "analyst", "auditor",
+                                               "admin"),
+        (f"/api/tasks/{task}/check", '{"confirm": true}'): ("cm.0", "analyst", "admin"),
+        ("/api/strategies/x/1/approve", None): ("approver.0", "auditor", "admin", "cm.0"),
+        ("/api/strategies/x/rollback", '{"note": "n"}'): ("approver.0", "auditor", "admin"),
+        ("/api/models/x/1/approve", None): ("approver.0", "auditor", "admin", "supervisor.0"),
+        ("/api/users", '{"name": "eve", "role": "admin"}'): ("supervisor.0", "auditor",
+                                                            "analyst", "cm.0"),
+        ("/api/users/admin/disable", None): ("supervisor.0", "auditor", "approver.0"),
+    }
+    before = stored(matrix.store)
+    users = matrix.parties("select name from app_user")
+    for (path, body), names in posts.items():
+        for name in names:
+            res = matrix.client.post(path, content=body, headers={
+                **matrix.headers[name], "Content-Type": "application/json"})
+            assert res.status_code == 403, (path, name, res.text)
+    outside = matrix.client.post(f"/api/tasks/{task}/claim", headers=matrix.headers[
+        "approver.1" if matrix.users["approver.0"]["branch"] == matrix.parties(
+            "select branch_id from application where application_id = 'RM-REFUSED'").pop()
+        else "approver.0"])
+    assert outside.status_code == 404
+    assert stored(matrix.store) == before and matrix.parties("select name from app_user") == users

@@ -31,10 +31,10 @@ def _file(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def test_the_shipped_matrix_has_the_six_roles() -> None:
+def test_the_shipped_matrix_has_the_seven_roles() -> None:
     roles = default_roles()
-    assert set(roles.roles) == {"customer_manager", "approver", "risk_analyst", "supervisor",
-                                "auditor", "admin"}
+    assert set(roles.roles) == {"customer_manager", "approver", "senior_approver",
+                                "risk_analyst", "supervisor", "auditor", "admin"}
     assert roles.role("customer_manager").needs_manager
     assert roles.role("approver").needs_branch
     assert roles.role("auditor").read_only

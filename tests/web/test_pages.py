@@ -170,6 +170,21 @@ def test_review_through_the_pages(bench: dict[str, Any], pipeline_bank: dict[str
     assert again.status_code == 409 and "notice bad" in again.text  # the domain refuses
 
 
+def test_an_approval_above_the_approvers_authority_is_refused_on_the_page(
+        bench: dict[str, Any], pipeline_bank: dict[str, Any]) -> None:
+    """The page applies the same authority rule as the API: nothing is decided."""
+    task = _reviewed_case(bench, pipeline_bank, "WEB-T-4")
+    client, csrf = bench["clients"]["approver"]
+    client.post(f"/web/reviews/{task}/claim", data={"csrf_token": csrf})
+    refused = client.post(f"/web/reviews/{task}/approve",
+                          data={"csrf_token": csrf, "note": "超额 · above authority",
+                                "amount": "3500000"})
+    assert refused.status_code == 409 and "超出审批权限" in refused.text
+    with transaction(bench["engine"]) as session:
+        assert session.scalars(select(Decision).where(
+            Decision.application_id == "WEB-T-4")).first() is None
+
+
 def test_field_visit_check_in_and_record(bench: dict[str, Any],
                                          pipeline_bank: dict[str, Any]) -> None:
     client, csrf = bench["clients"]["customer_manager"]

@@ -39,6 +39,7 @@ from xiaowei.origination.history import (
 from xiaowei.origination.model_resolver import RegistryModelResolver
 from xiaowei.origination.outcome_oracle import OutcomeOracle
 from xiaowei.origination.process_comparison import compare
+from xiaowei.reports.kpi_file import save_kpis
 from xiaowei.store.analytic import AnalyticStore
 
 KPI_ROWS = (
@@ -72,8 +73,8 @@ def run_kpis(analytic: AnalyticStore, dataset: Path, work: Path) -> dict[str, An
     cache = Path(str(analytic.path)).parent / "pit-tags"
     shutil.rmtree(cache, ignore_errors=True)  # a re-simulated bank: old keys would only take disk
     with PointInTimeTags(analytic, cache=cache) as tags:
-        return _fit_replay_compare(analytic, dataset, work, applications, tags, timings,
-                                   started)
+        return save_kpis(work.parent, _fit_replay_compare(  # the API's /api/reports/kpis
+            analytic, dataset, work, applications, tags, timings, started))
 
 
 def _fit_replay_compare(analytic: AnalyticStore, dataset: Path, work: Path,

@@ -13,6 +13,7 @@ A permission is ``resource:action`` or ``resource:action:scope``; the scope (``o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -46,6 +47,7 @@ class RoleSpec(_Strict):
     branch: Literal["required", "optional"] = "optional"
     manager: Literal["required", "none"] = "none"
     read_only: bool = False
+    authority_yuan: Decimal | None = Field(default=None, ge=0)
     permissions: list[str] = Field(min_length=1)
 
 
@@ -66,6 +68,7 @@ class Role:
     needs_manager: bool
     read_only: bool
     permissions: frozenset[str]
+    authority_yuan: Decimal | None = None  # the largest approval the role may make; None: none
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,8 @@ def load_roles(path: Path | str | None = None) -> RoleBook:
         raise DataFileError(name, [(loaded.line_of(where), ".".join(map(str, where)), message)
                                    for where, message in problems])
     roles = {n: Role(n, r.zh, r.en, r.branch == "required", r.manager == "required",
-                     r.read_only, frozenset(r.permissions)) for n, r in spec.roles.items()}
+                     r.read_only, frozenset(r.permissions), r.authority_yuan)
+             for n, r in spec.roles.items()}
     return RoleBook(spec.version, roles, dict(spec.permissions))
 
 

@@ -23,6 +23,7 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
 from xiaowei.engine.workflow import WorkflowError
+from xiaowei.origination.authority import check_review_authority
 from xiaowei.origination.decide import ApplicationError
 from xiaowei.origination.due_diligence import DueDiligence, Finding
 from xiaowei.origination.intake import IntakeError, submit
@@ -220,10 +221,13 @@ def review_action(request: Request, user: Viewer, task_id: str, action: str, csr
         if action == "claim":
             queue.claim(task_id, by=by)
         elif action == "approve":
-            queue.approve(task_id, by=by, note=text, amount=views.parse_amount(amount))
+            value = views.parse_amount(amount)
+            check_review_authority(me, queue.work.get(task_id), action, value)  # same as the API
+            queue.approve(task_id, by=by, note=text, amount=value)
         elif action == "reject":
             queue.reject(task_id, by=by, note=text)
         elif action in ("confirm", "refuse"):
+            check_review_authority(me, queue.work.get(task_id), action)
             queue.check(task_id, by=by, confirm=action == "confirm", note=text)
         else:
             raise HTTPException(404, "no such action")
