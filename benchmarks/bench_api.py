@@ -12,6 +12,11 @@ Data: a simulated ``tiny`` bank (seed 15) with a fitted scorecard, built in a te
 (``apt-get install -y wrk``).
 
     .venv/bin/python benchmarks/bench_api.py [--seconds 10] [--runs 3] [--connections 32]
+        [--tags serving|exact] [--postgres URL]
+
+The bank's applications are dated its data's day and a batch tag run of that day is computed
+first, as a live server finds the nightly run: the server decides in serving mode (``--tags
+exact`` computes every tag online, as before serving mode existed).
 """
 
 from __future__ import annotations
@@ -100,6 +105,7 @@ def build_bank(root: Path) -> dict[str, Any]:
     from sqlalchemy import text
 
     from xiaowei.data.pipeline import simulate_and_load
+    from xiaowei.data.tags.service import compute_all, data_as_of
     from xiaowei.modelling.workbench import fit
     from xiaowei.origination.decide import demo_training_table
     from xiaowei.store import migrate
@@ -112,6 +118,10 @@ def build_bank(root: Path) -> dict[str, Any]:
     with AnalyticStore(brought.analytic_path) as analytic:
         fit(demo_training_table(analytic.connection, root / "train.parquet"), "bad",
             root / "model")
+        # The nightly batch run a live server reads in serving mode; the applications are
+        # dated the data's day, as live ones are dated today.
+        today = data_as_of(analytic)
+        compute_all(analytic, today)
         rows = analytic.connection.sql(
             "select a.application_id, p.party_type, a.product_intent, a.channel, "
             "a.amount_yuan, a.applied_on::varchar, a.declared_revenue_yuan, a.employees "
@@ -129,9 +139,42 @@ def build_bank(root: Path) -> dict[str, Any]:
         if r[0] in bank_party:
             doc = {k: v for k, v in zip(keys, r[1:], strict=True) if v is not None}
             doc["party_id"] = bank_party[r[0]]
+            doc["applied_on"] = today.isoformat()
             templates.append(doc)
     return {"url": brought.database_url, "analytic": str(brought.analytic_path),
             "model": str(root / "model"), "templates": templates[:200]}
+
+
+def copy_to_postgres(sqlite_url: str, pg_url: str) -> str:
+    """The bank's transactional store copied into a fresh schema of ``pg_url``; its URL."""
+    import uuid
+
+    from sqlalchemy import delete, insert, select
+    from sqlalchemy.engine import make_url
+
+    from xiaowei.store import migrate
+    from xiaowei.store.database import make_engine
+    from xiaowei.store.tables import Base
+
+    base = make_url(pg_url)
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(base)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    admin.dispose()
+    options = " ".join(filter(None, [base.query.get("options"), f"-csearch_path={schema}"]))
+    url = base.update_query_dict({"options": options}).render_as_string(hide_password=False)
+    migrate.upgrade(url)
+    source, target = make_engine(sqlite_url), make_engine(url)
+    with source.connect() as src, target.begin() as dst:
+        for table in Base.metadata.sorted_tables:
+            rows = [dict(r) for r in src.execute(select(table)).mappings()]
+            if rows:
+                dst.execute(delete(table))  # rows the migrations seed (the audit head)
+                dst.execute(insert(table), rows)
+    source.dispose()
+    target.dispose()
+    return url
 
 
 def add_bench_user(url: str) -> None:
@@ -190,17 +233,25 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--postgres", metavar="URL", default=None,
+                        help="serve from PostgreSQL (the bank copied into a new schema), "
+                             "e.g. \"$(bash scripts/pg_test_cluster.sh url)\"")
+    parser.add_argument("--tags", choices=("serving", "exact"), default="serving",
+                        help="the server's tags: latest batch run + intraday online "
+                             "(serving, the default) or all online as of the day (exact)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
     root = Path(tempfile.mkdtemp(prefix="bench-api-"))
     t0 = time.perf_counter()
     bank = build_bank(root)
+    if args.postgres:
+        bank["url"] = copy_to_postgres(bank["url"], args.postgres)
     add_bench_user(bank["url"])
     print(f"tiny bank built in {time.perf_counter() - t0:.0f} s; "
           f"{len(bank['templates'])} application templates", flush=True)
     env = {**os.environ, "XIAOWEI_HOME": str(root / "home"), "XIAOWEI_DATABASE_URL": bank["url"],
-           "XIAOWEI_ANALYTIC_PATH": bank["analytic"]}
+           "XIAOWEI_ANALYTIC_PATH": bank["analytic"], "XIAOWEI_SERVE_TAGS": args.tags}
     real_port, bare_port = free_port(), free_port()
     log = (root / "serve.log").open("w")
     servers = [
@@ -238,7 +289,9 @@ def report(results: dict[str, list[dict[str, float]]], args: argparse.Namespace)
            for name, runs in results.items()}
     ratio = med["real"]["rps"] / med["bare"]["rps"]
     print(f"\nmedians of {args.runs} runs, {args.connections} connections, "
-          f"{args.seconds} s each, {os.cpu_count()} cores:")
+          f"{args.seconds} s each, {os.cpu_count()} cores, tags {args.tags}, "
+          f"store {'PostgreSQL' if args.postgres else 'SQLite'}, "
+          f"load average {os.getloadavg()[0]:.2f}:")
     for name, label in (("real", "decision endpoint (persisted)"),
                         ("bare", "bare FastAPI + pydantic")):
         m = med[name]

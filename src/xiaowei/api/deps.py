@@ -28,6 +28,7 @@ from xiaowei.security.sessions import (
 )
 from xiaowei.security.tokens import TokenError, verify_token
 from xiaowei.store.database import transaction
+from xiaowei.store.retry import retry_on_conflict
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
@@ -42,10 +43,16 @@ def unauthorised(message: str) -> HTTPException:
 
 
 def _from_token(engine: Engine, bearer: str) -> Principal:
-    try:
+    # Retried on a write conflict: many requests arriving with one token all try to touch its
+    # last use at once, and on SQLite all but one met "database is locked" (a 500, once 503).
+    def attempt() -> Principal:
         with transaction(engine) as session:
             user, row = verify_token(session, bearer)
             return Principal.of(user, scopes=list(row.scopes or []))
+
+    try:
+        return retry_on_conflict(attempt, lambda message: HTTPException(
+            503, message, headers={"Retry-After": "1"}))
     except TokenError as exc:
         raise unauthorised(str(exc)) from None
 

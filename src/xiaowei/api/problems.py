@@ -25,10 +25,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from xiaowei.origination.decide import ApplicationError
-from xiaowei.origination.intake import IntakeConflict, IntakeError, UnknownParty
+from xiaowei.origination.intake import IntakeConflict, IntakeError, StoreBusy, UnknownParty
+from xiaowei.store.retry import is_write_conflict
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:xiaowei:problem:"
@@ -106,7 +108,25 @@ async def _invalid_application(request: Request, exc: Exception) -> JSONResponse
                             problems=exc.problems)
 
 
+def _store_busy(request: Request) -> JSONResponse:
+    return problem_response(request, 503, kind="store-busy",
+                            title="系统繁忙 · store busy",
+                            detail="the store is busy with concurrent writes; nothing was "
+                                   "stored, try again", headers={"Retry-After": "1"})
+
+
+async def _locked(request: Request, exc: Exception) -> JSONResponse:
+    """A write that met a lock (SQLite's "database is locked", a serialisation failure) is
+    a 503 the client may retry, not a 500: nothing was stored."""
+    assert isinstance(exc, OperationalError)
+    if is_write_conflict(exc):
+        return _store_busy(request)
+    return await _server_error(request, exc)
+
+
 async def _intake_error(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, StoreBusy):
+        return _store_busy(request)
     if isinstance(exc, IntakeConflict):
         return problem_response(request, 409, kind="application-key-conflict",
                                 title="申请编号冲突 · application key conflict",
@@ -152,6 +172,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     """Answer every error of ``app`` as a problem, and say so in its OpenAPI document."""
     app.add_exception_handler(ApplicationError, _invalid_application)
     app.add_exception_handler(IntakeError, _intake_error)
+    app.add_exception_handler(OperationalError, _locked)
     app.add_exception_handler(RequestValidationError, _request_invalid)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _server_error)

@@ -25,6 +25,7 @@ from xiaowei.config import Settings, get_settings
 
 MODEL_DIRS_ENV = "XIAOWEI_SERVE_MODEL_DIRS"
 MAX_BODY_ENV = "XIAOWEI_MAX_BODY_BYTES"
+SERVING_TAGS_ENV = "XIAOWEI_SERVE_TAGS"  # "serving" (default) or "exact"
 DEFAULT_SPEC = Path("docs") / "openapi.json"
 
 api_app = typer.Typer(help="HTTP 接口 — the HTTP API's documents", no_args_is_help=True)
@@ -37,7 +38,10 @@ def build_app() -> FastAPI:
 
     dirs = json.loads(os.environ.get(MODEL_DIRS_ENV) or "{}")
     max_body = int(os.environ.get(MAX_BODY_ENV) or DEFAULT_MAX_BODY)
-    return create_app(get_settings(), model_dirs=dirs or None, max_body_bytes=max_body)
+    # Operators (and bench_api's A/B) may turn serving-mode tags off: exact-day online tags.
+    serving = os.environ.get(SERVING_TAGS_ENV, "serving") != "exact"
+    return create_app(get_settings(), model_dirs=dirs or None, max_body_bytes=max_body,
+                      serving_tags=serving)
 
 
 def openapi_text(settings: Settings | None = None) -> str:

@@ -210,13 +210,19 @@ def online_tag_reader(analytic: Any) -> TagReader:
 
 
 @contextmanager
-def batch_tag_reader(analytic: Any) -> Iterator[TagReader]:
-    """Like :func:`online_tag_reader`, but the online engine is built once for many cases."""
-    from xiaowei.data.tags.service import online_party_tags
+def batch_tag_reader(analytic: Any, *, serving: bool = False) -> Iterator[TagReader]:
+    """Like :func:`online_tag_reader`, but the online engine is built once for many cases.
 
-    online = online_party_tags(analytic)
+    ``serving=True`` (live decisions only — the API opts in): tags come from the latest batch
+    run when it is as of the day or the day before, and only the tags over intraday tables
+    are computed online (``xiaowei.engine.tags.serving``); replays and ``xiaowei decide`` keep
+    the exact-day online tags so that backtests stay point in time.
+    """
+    from xiaowei.data.tags.service import online_party_tags, serving_party_tags
+
+    online = serving_party_tags(analytic) if serving else online_party_tags(analytic)
     try:
-        yield lambda party_id, as_of: online.values(party_id, as_of)
+        yield online.values
     finally:
         online.close()
 
@@ -231,6 +237,9 @@ class DefaultDecider:
         self.pack = load_pack(pack_path)
         self.decider = self.bind(self.pack)
         self.tags = tags
+        # Whether several threads may decide at once: only when the tag reader says it is
+        # safe (the serving runner); an online runner's cursors serve one thread at a time.
+        self.concurrent = bool(getattr(getattr(tags, "__self__", None), "concurrent", False))
         self.sources = dict(sources or {})
         self._live: tuple[LivePacks, str] | None = None
 

@@ -12,8 +12,10 @@ same key with other content is refused (:class:`IntakeConflict`, an HTTP 409). T
 submissions of one key both decide, but only one insert wins; the other's transaction fails on
 the key, is retried, and finds the winner's record (``retry_on_conflict``).
 
-Calls into a decider are serialised here: its online tag runner holds DuckDB cursors that one
-thread at a time may use. The database work is not serialised.
+Calls into a decider are serialised here — its online tag runner holds DuckDB cursors that one
+thread at a time may use — unless the decider says it is ``concurrent`` (the API's serving
+tags keep a pool of runners); the governed-party lookup always is (one DuckDB connection). The
+database work is not serialised.
 
 The work that follows is opened in the same transaction (one pipeline): a due-diligence task
 for the assigned manager when the strategy asks for DD (``dd_level`` other than ``none``) on a
@@ -34,6 +36,7 @@ import json
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
@@ -52,7 +55,7 @@ from xiaowei.origination.manager_matching import (
 )
 from xiaowei.origination.review_queue import ReviewQueue
 from xiaowei.security import audit
-from xiaowei.store.database import transaction
+from xiaowei.store.database import for_writing, transaction
 from xiaowei.store.retry import retry_on_conflict
 from xiaowei.store.tables import (
     Application,
@@ -83,6 +86,11 @@ class UnknownParty(IntakeError):
 
 class IntakeConflict(IntakeError):
     """The application key was already used for a different payload."""
+
+
+class StoreBusy(IntakeError):
+    """The store stayed locked by concurrent writers through every retry: try again later
+    (an API answers 503 with Retry-After; nothing was stored)."""
 
 
 class Decides(Protocol):
@@ -276,11 +284,14 @@ def submit(engine: Engine, decider: Decides, application: Mapping[str, Any], *, 
         identifiers = (party.uscc, party.id_number)
     with _DECIDE_LOCK:
         governed = party_key(*identifiers) if party_key is not None else None
-        case = {**application, "party_id": governed or fields["party_id"]}
+    case = {**application, "party_id": governed or fields["party_id"]}
+    with nullcontext() if getattr(decider, "concurrent", False) else _DECIDE_LOCK:
         decision, inputs = decider.decide_with_inputs(case, automated_ok=automated_ok)
 
+    writer = for_writing(engine)
+
     def attempt() -> IntakeResult:
-        with transaction(engine) as session:
+        with transaction(writer) as session:
             again = _existing(session, key, digest)
             if again is not None:
                 return again
@@ -290,7 +301,7 @@ def submit(engine: Engine, decider: Decides, application: Mapping[str, Any], *, 
             session.flush()
             return _stored(session, session.get_one(ApplicationIntake, key), True)
 
-    return retry_on_conflict(attempt, IntakeError)
+    return retry_on_conflict(attempt, StoreBusy)
 
 
 def _insert(session: Session, fields: Mapping[str, Any], decision: dict[str, Any],
@@ -404,5 +415,5 @@ def _field_of(problem: str) -> str | None:
 
 
 __all__ = ["BatchResult", "IntakeConflict", "IntakeError", "IntakeResult", "PartyKey",
-           "UnknownParty", "get_application", "governed_party_key", "home_branch",
+           "StoreBusy", "UnknownParty", "get_application", "governed_party_key", "home_branch",
            "payload_hash", "submit", "submit_batch"]

@@ -32,16 +32,19 @@ def open_intake_decider(analytic_path: Path | str, *,
                         model_dirs: Mapping[str, str] | None = None,
                         pack_path: Path | str = DEFAULT_PACK,
                         strategies: StrategyStore | None = None,
-                        interval: float = 5.0) -> Iterator[IntakeDecider]:
+                        interval: float = 5.0,
+                        serving: bool = False) -> Iterator[IntakeDecider]:
     """Open the analytic store, the online tags and (without ``model_dirs``) the registry.
 
     With ``strategies`` (a server passes its store), the decider follows the version of the
     pack that is live there — published versions take effect without a restart; while no
-    version of the pack's name is live, the packaged pack decides.
+    version of the pack's name is live, the packaged pack decides. ``serving=True`` (a server
+    deciding live cases) reads tags from the latest batch run where it may
+    (:func:`~xiaowei.origination.decide.batch_tag_reader`).
     """
     with ExitStack() as stack:
         analytic = stack.enter_context(AnalyticStore(analytic_path))
-        tags = stack.enter_context(batch_tag_reader(analytic))
+        tags = stack.enter_context(batch_tag_reader(analytic, serving=serving))
         registry = None
         if not model_dirs:
             from xiaowei.modelling.registry import open_registry

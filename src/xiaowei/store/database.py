@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from xiaowei.config import get_settings
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+BEGIN_IMMEDIATE = "xiaowei_sqlite_begin_immediate"  # an execution option (see for_writing)
 
 
 def normalise_url(url: str | URL) -> URL:
@@ -50,7 +51,20 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _on_sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    immediate = connection.get_execution_options().get(BEGIN_IMMEDIATE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def for_writing(engine: Engine) -> Engine:
+    """``engine`` for a transaction that reads, then writes (intake's).
+
+    Why: SQLite's plain BEGIN takes the write lock only at the first write; if another writer
+    committed since this transaction's first read, that write fails at once with "database is
+    locked" — the busy timeout cannot help, the snapshot is stale. BEGIN IMMEDIATE takes the
+    lock first, so concurrent writers wait their turn (up to the busy timeout) instead of
+    failing and retrying. PostgreSQL ignores the option.
+    """
+    return engine.execution_options(**{BEGIN_IMMEDIATE: True})
 
 
 def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:

@@ -18,6 +18,7 @@ from xiaowei.config import get_settings
 from xiaowei.data.govern.build import governed_as_of
 from xiaowei.engine.tags import Catalogue, OnlineTags, TagHistory, TagResult, load_catalogue
 from xiaowei.engine.tags import run_duckdb as _run_duckdb
+from xiaowei.engine.tags.serving import ServingTags
 from xiaowei.store.analytic import AnalyticStore
 
 CATALOGUE_DIR = Path(__file__).parent / "catalogue"
@@ -118,6 +119,17 @@ def online_party_tags(analytic: AnalyticStore) -> OnlineTags:
     build one per process or batch — building it loads every table."""
     cat = bank_catalogue()
     return OnlineTags(cat, governed_snapshot(analytic, cat), entity="party")
+
+
+def serving_party_tags(analytic: AnalyticStore) -> ServingTags:
+    """Live decisions' runner: the latest batch run in the analytic store's tag history, the
+    tags over intraday tables (``intraday: true`` in tables.yaml) online; close it when done.
+    Not for backtests: the run may be a day old (see :mod:`xiaowei.engine.tags.serving`)."""
+    cat = bank_catalogue()
+    # Its own cursor: the serving runner reads the history from request threads, beside
+    # whoever else uses the store's connection.
+    history = TagHistory(analytic.connection.cursor(), schema=HISTORY_SCHEMA)
+    return ServingTags(cat, governed_snapshot(analytic, cat), history, entity="party")
 
 
 def party_tags(analytic: AnalyticStore, party_id: str, as_of: dt.date) -> dict[str, Any]:

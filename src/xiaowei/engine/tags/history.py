@@ -230,6 +230,11 @@ class TagHistory:
             for e, t, d, old, new, appeared, gone in rows
         ]
 
+    def run_days(self) -> dict[str, dt.date]:
+        """Each tag's latest applied as-of: how fresh its open interval (``latest``) is."""
+        rows = self._con.execute(f"SELECT tag, max(as_of) FROM {self._runs} GROUP BY tag")
+        return {str(tag): day for tag, day in rows.fetchall()}
+
     def row_count(self) -> int:
         """Stored intervals (to show how compact the history is)."""
         return int(self._con.execute(f"SELECT count(*) FROM {self._history}").fetchall()[0][0])

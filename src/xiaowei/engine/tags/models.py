@@ -55,7 +55,10 @@ class TableDef(_Strict):
     filter); ``valid_from``, when declared, also hides rows not yet in force at as-of.
     ``keys`` maps an entity to the column that holds its id (a list of entity names means
     "the entity's usual key column"); online computation filters that column. A ``reference``
-    table (codes, calendars) has no entity key and is read whole.
+    table (codes, calendars) has no entity key and is read whole. An ``intraday`` table
+    changes during the day with the case being decided (the application itself, the report
+    pulled for it): a serving runtime computes the tags that read it online and may take every
+    other tag from the latest batch run.
     """
 
     name: Name
@@ -63,6 +66,7 @@ class TableDef(_Strict):
     valid_from: Column | None = None
     keys: dict[Name, Column] | list[Name] = Field(default_factory=dict)
     reference: bool = False
+    intraday: bool = False
     description: str = ""
 
     @model_validator(mode="after")
