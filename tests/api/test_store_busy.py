@@ -65,6 +65,9 @@ def test_concurrent_submissions_all_succeed(pipeline_store: Engine,
     """16 threads deciding and writing at once (SQLite file and PostgreSQL): all stored."""
     templates = pipeline_bank["apps"][:16]
     failures: list[BaseException] = []
+    with open_intake_decider(pipeline_bank["analytic"],
+                             model_dirs=model_dirs(pipeline_bank)) as exact:
+        assert not exact.decider.concurrent  # one online runner: intake serialises its calls
     with open_intake_decider(pipeline_bank["analytic"], model_dirs=model_dirs(pipeline_bank),
                              serving=True) as opened:
         assert opened.decider.concurrent  # intake does not serialise these decisions

@@ -232,14 +232,15 @@ class DefaultDecider:
 
     def __init__(self, *, tags: TagReader, resolver: RegistryModelResolver | None = None,
                  pack_path: str | Path = DEFAULT_PACK,
-                 sources: Mapping[str, Fetch] | None = None) -> None:
+                 sources: Mapping[str, Fetch] | None = None, concurrent: bool = False) -> None:
         self.resolver = resolver or RegistryModelResolver()
         self.pack = load_pack(pack_path)
         self.decider = self.bind(self.pack)
         self.tags = tags
-        # Whether several threads may decide at once: only when the tag reader says it is
-        # safe (the serving runner); an online runner's cursors serve one thread at a time.
-        self.concurrent = bool(getattr(getattr(tags, "__self__", None), "concurrent", False))
+        # Whether several threads may decide at once: say so only for a tag reader that is
+        # safe across threads (the serving runner's pool); an online runner's cursors serve
+        # one thread at a time, so intake serialises calls unless this is true.
+        self.concurrent = concurrent
         self.sources = dict(sources or {})
         self._live: tuple[LivePacks, str] | None = None
 

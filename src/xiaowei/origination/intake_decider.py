@@ -51,7 +51,8 @@ def open_intake_decider(analytic_path: Path | str, *,
 
             registry = stack.enter_context(open_registry())
         resolver = RegistryModelResolver(registry, overrides=dict(model_dirs or {}))
-        decider = DefaultDecider(tags=tags, resolver=resolver, pack_path=pack_path)
+        decider = DefaultDecider(tags=tags, resolver=resolver, pack_path=pack_path,
+                                 concurrent=serving)  # the serving runner is a pool
         name = decider.pack.name
         if strategies is not None and strategies.live_version(name) is not None:
             decider.follow(strategies, name, interval=interval)
