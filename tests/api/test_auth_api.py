@@ -115,6 +115,27 @@ def _sign_in(client: TestClient, name: str = "gateway") -> str:
     return res.json()["csrf_token"]
 
 
+@pytest.mark.parametrize("headers", [
+    {"Origin": "https://evil.example"},
+    {"Origin": "null"},
+    {"Sec-Fetch-Site": "cross-site"},
+    {"Sec-Fetch-Site": "same-site", "Origin": "http://testserver"},
+])
+def test_a_sign_in_posted_from_another_site_is_refused_before_the_password(
+        client: TestClient, pipeline_store: Engine, headers: dict[str, str]) -> None:
+    res = client.post("/api/auth/session", headers=headers,
+                      data={"username": "gateway", "password": PASSWORD})
+    assert res.status_code == 403 and "sign-in refused" in res.text
+    assert "xiaowei_session" not in res.headers.get("set-cookie", "")
+    tried = audit_count(pipeline_store, "login.ok") + audit_count(pipeline_store, "login.failed")
+    assert tried == 0  # refused before the password was checked
+    # The workbench's own page posts with its own origin and is let in.
+    same = client.post("/api/auth/session",
+                       headers={"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"},
+                       data={"username": "gateway", "password": PASSWORD})
+    assert same.status_code == 200, same.text
+
+
 def test_a_cookie_post_without_its_csrf_token_is_403_and_stores_nothing(
         client: TestClient, pipeline_store: Engine, application: dict[str, Any]) -> None:
     csrf = _sign_in(client)

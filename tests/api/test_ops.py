@@ -89,7 +89,7 @@ def test_metrics_count_requests_decisions_and_source_failures(
         tags.tags = real
     assert failed.status_code == 201
     assert "SYS_SOURCE_FAILED" in {r["code"] for r in failed.json()["decision"]["reasons"]}
-    res = client.get("/metrics")
+    res = client.get("/metrics")  # the admin's token holds ops:read
     assert res.status_code == 200 and res.headers["content-type"].startswith("text/plain")
     text = res.text
     assert ('xiaowei_http_requests_total{method="POST",route="/v1/applications",'
@@ -131,3 +131,16 @@ def test_each_request_is_one_json_log_line_without_personal_data(
     every = caplog.text + "\n".join(JsonFormatter().format(r) for r in caplog.records)
     for secret in (name, id_number, phone):
         assert secret not in every
+
+
+def test_metrics_need_ops_read_the_monitoring_role_holds_it(
+        client: TestClient, pipeline_store: Engine) -> None:
+    anonymous = client.get("/metrics", headers={"Authorization": ""})
+    assert anonymous.status_code == 401
+    analyst = bearer_headers(client, pipeline_store, name="ops.analyst", role="risk_analyst")
+    refused = client.get("/metrics", headers=analyst)
+    assert refused.status_code == 403 and "ops:read" in refused.text
+    scraper = bearer_headers(client, pipeline_store, name="prometheus", role="monitoring")
+    scraped = client.get("/metrics", headers=scraper)
+    assert scraped.status_code == 200 and "xiaowei_http_requests_total" in scraped.text
+    assert client.get("/v1/applications/NOPE", headers=scraper).status_code == 403

@@ -31,10 +31,12 @@ def _file(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def test_the_shipped_matrix_has_the_seven_roles() -> None:
+def test_the_shipped_matrix_has_the_eight_roles() -> None:
     roles = default_roles()
     assert set(roles.roles) == {"customer_manager", "approver", "senior_approver",
-                                "risk_analyst", "supervisor", "auditor", "admin"}
+                                "risk_analyst", "supervisor", "auditor", "admin", "monitoring"}
+    assert roles.role("monitoring").read_only
+    assert roles.role("monitoring").permissions == frozenset({"ops:read"})
     assert roles.role("customer_manager").needs_manager
     assert roles.role("approver").needs_branch
     assert roles.role("auditor").read_only

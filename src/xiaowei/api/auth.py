@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
@@ -63,11 +64,35 @@ def token(request: Request,
             "expires_in": int(TOKEN_LIFETIME.total_seconds()), "scope": " ".join(scopes)}
 
 
+def cross_site_refusal(request: Request) -> str | None:
+    """Why a browser request came from another site, or None when it did not.
+
+    Login CSRF: a page elsewhere could post its own user name and password here and sign the
+    victim's browser into the attacker's account (what the victim then types lands there).
+    There is no session yet to hold a CSRF token, so the browser's own word is used, as OWASP
+    advises: ``Sec-Fetch-Site`` (sent by every current browser) and ``Origin`` (sent on every
+    cross-origin POST) must name this host. Systems posting without either header (curl, the
+    bank's channel systems) are not browsers and cannot be lured."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        return f"Sec-Fetch-Site is {site!r}"
+    origin = request.headers.get("origin")
+    if origin is not None:
+        host = request.headers.get("host", "")
+        if origin == "null" or urlsplit(origin).netloc != host:
+            return f"Origin {origin[:80]!r} is not this site ({host})"
+    return None
+
+
 @router.post("/session")
 def session_login(request: Request, username: Annotated[str, Form()],
                   password: Annotated[str, Form()]) -> JSONResponse:
     """Web sign-in: sets the session cookie (Secure, HttpOnly, SameSite=Strict) and returns
-    the CSRF token that every later POST of this session must carry."""
+    the CSRF token that every later POST of this session must carry. A sign-in posted from
+    another site is refused (403) before the password is checked (login CSRF)."""
+    refusal = cross_site_refusal(request)
+    if refusal:
+        raise HTTPException(403, f"sign-in refused: {refusal} (sign in on this site's page)")
     user = _signed_in(request, username, password)
     with transaction(engine_of(request)) as session:
         opened = open_session(session, session.get_one(AppUser, user.user_id))

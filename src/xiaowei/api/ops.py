@@ -5,7 +5,7 @@
   the decider is loaded: 200, else 503 naming the check that failed (a readiness probe takes
   the replica out of rotation instead of sending it applications it cannot decide).
 - ``GET /metrics`` — Prometheus text, from a registry of this app's own (two apps in one
-  process, as in tests, never mix their counts).
+  process, as in tests, never mix their counts); for a principal with ``ops:read`` only.
 
 :class:`RequestObserver` (pure ASGI, so it costs microseconds, not a task per request) gives
 every request an id — the caller's ``X-Request-ID`` when it is well formed, else a new one —,
@@ -32,6 +32,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from starlette.datastructures import MutableHeaders
 
+from xiaowei.api.deps import require
 from xiaowei.api.limits import ASGIApp, Message, Receive, Scope, Send
 from xiaowei.api.logs import log_request, user_of
 from xiaowei.api.problems import MEDIA_TYPE, problem_response
@@ -201,11 +202,13 @@ def ops_router(settings: Settings, metrics: Metrics) -> APIRouter:
                                 detail=f"not ready: {', '.join(failed)}",
                                 headers={"Retry-After": "5"}, extra={"checks": checks})
 
-    @router.get("/metrics", response_class=Response,
+    @router.get("/metrics", response_class=Response, dependencies=[require("ops:read")],
                 responses={200: {"description": "Prometheus text exposition",
                                  "content": {"text/plain": {"schema": {"type": "string"}}}}})
     def prometheus() -> Response:
-        """Prometheus metrics: requests, latency, decisions, source failures, tasks."""
+        """Prometheus metrics: requests, latency, decisions, source failures, tasks. Needs
+        ``ops:read`` (the ``monitoring`` role's token, for the scraper): route names, volumes
+        and outcomes describe the bank's business and are not for anyone on the intranet."""
         return Response(metrics.text(), media_type=CONTENT_TYPE_LATEST)
 
     return router
