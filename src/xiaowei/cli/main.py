@@ -14,6 +14,7 @@ from xiaowei.cli import (
     govern_cmd,
     load_cmd,
     model_cmd,
+    postloan_cmd,
     quality_cmd,
     review_cmd,
     serve_cmd,
@@ -49,6 +50,7 @@ app.add_typer(users_cmd.app, name="users")
 app.add_typer(users_cmd.token_app, name="token")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(audit_cmd.keys_app, name="keys")
+app.add_typer(postloan_cmd.app, name="postloan")
 app.command("serve")(serve_cmd.serve)
 app.add_typer(serve_cmd.api_app, name="api")
 
