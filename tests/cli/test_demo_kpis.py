@@ -25,7 +25,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_demo_json_has_digital_and_traditional_kpis(home: Path) -> None:
     res = CliRunner().invoke(app, ["demo", "--size", "tiny", "--seed", "7", "--json"])
     assert res.exit_code == 0, res.output
-    kpis = json.loads(res.stdout)["kpis"]
+    doc = json.loads(res.stdout)
+    kpis = doc["kpis"]
     for side in ("digital", "traditional"):
         assert set(kpis[side]) >= SIX, side
         assert isinstance(kpis[side]["loss"], int)
@@ -42,3 +43,13 @@ def test_demo_json_has_digital_and_traditional_kpis(home: Path) -> None:
     assert {t["met"] for t in kpis["targets"].values()} <= {True, False}
     assert set(kpis["targets"]) == {"approvals_per_day", "customers_per_manager",
                                     "bad_rate_12m", "loss_per_yuan_lent"}
+    # Post-loan (issue 7 §6): both processes on the same loans, the figures the contract names.
+    post = doc["postloan"]
+    for side in ("digital", "traditional"):
+        assert {"inspection_hours", "warned_30d_share", "median_lead_days", "loss"} \
+            <= set(post[side]), side
+        assert 0 <= post[side]["warned_30d_share"] <= 1 and post[side]["loss"] >= 0
+    assert post["digital"]["defaults"] == post["traditional"]["defaults"]  # the same book
+    assert post["traditional"]["onsite_inspections"] == pytest.approx(
+        post["loan_months"] * 4 / 12, abs=0.01)  # every loan, every quarter
+    assert sum(post["strata_loan_months"].values()) == post["loan_months"]

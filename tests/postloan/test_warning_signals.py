@@ -55,7 +55,7 @@ def test_a_drop_signal_at_its_boundaries(catalogue, trend, expected) -> None:
 
 
 @pytest.mark.parametrize(("months", "expected"), [
-    (1, Level.NONE), (2, Level.ORANGE), (3, Level.RED), (9, Level.RED)])
+    (2, Level.NONE), (3, Level.ORANGE), (4, Level.RED), (9, Level.RED)])
 def test_a_count_signal_at_its_boundaries(catalogue, months, expected) -> None:
     books, _ = evaluate(catalogue, ["P1"], {"months_since_last_tax_filing": [months]})
     assert books.by_signal["tax_filings_stopped"][0] == expected

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from xiaowei.cli.charts import bar_table
 from xiaowei.cli.demo_kpis import render_kpis, run_kpis
+from xiaowei.cli.demo_postloan import render_postloan, run_postloan
 from xiaowei.cli.govern_cmd import render_govern, run_govern
 from xiaowei.cli.load_cmd import render_load, run_load
 from xiaowei.cli.output import err, out, print_json, progress_bar
@@ -70,6 +71,7 @@ def demo(
                     progress=lambda _t, done, total: bar.update(task, completed=done,
                                                                  total=total))
             kpis = run_kpis(analytic, dest, home / "work")
+            postloan = run_postloan(analytic)
         users = create_demo_users(engine)
     finally:
         engine.dispose()
@@ -79,6 +81,7 @@ def demo(
     summary["seconds"] = round(time.perf_counter() - started, 1)
     summary["load"] = report.to_json()
     summary["kpis"] = kpis
+    summary["postloan"] = postloan
     # Generated now and shown only in this output: the store keeps argon2 hashes alone.
     summary["demo_users"] = [{"name": name, "password": password}
                              for name, password in users.items()]
@@ -90,6 +93,7 @@ def demo(
     render_summary(summary)
     render_tags(summary["tags"])
     render_kpis(kpis)
+    render_postloan(postloan)
     render_users(users)
     err.print(f"数据在 data in {home} · 用时 took {summary['seconds']} s")
 
