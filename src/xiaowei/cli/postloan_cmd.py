@@ -31,6 +31,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from xiaowei.cli import postloan_run
 from xiaowei.cli.output import err, fail, out
 from xiaowei.entities.datafiles import DataFileError
 from xiaowei.postloan.classification import (
@@ -50,9 +51,13 @@ from xiaowei.postloan.staging import Stage, stage
 from xiaowei.postloan.staging.rules import default_staging_rules
 from xiaowei.postloan.staging.stage import check_warning_level
 
-app = typer.Typer(help="贷后 — post-loan: five-level classification and ECL staging",
+app = typer.Typer(help="贷后 — post-loan: the nightly monitoring batch, five-level "
+                       "classification and ECL staging",
                   no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="print one JSON list")]
+
+
+app.command("run")(postloan_run.run)
 
 
 @app.callback()

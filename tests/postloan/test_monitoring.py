@@ -1,0 +1,113 @@
+"""The nightly post-loan batch on the tiny bank: every loan with a balance gets a day row; a day
+run again replaces rather than doubles; a lasting signal is not raised again the next day; and
+Spark gives the same rows as DuckDB (issue 7: "Spark on tiny in CI proves the same results")."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from xiaowei.cli.main import app
+from xiaowei.data.tags.service import data_as_of
+from xiaowei.postloan.loan_state import loan_state
+from xiaowei.postloan.monitoring import run_monitoring
+from xiaowei.store.analytic import AnalyticStore
+
+
+def _copy_bank(bank: dict[str, Any], dest: Path) -> Path:
+    """The session's tiny analytic store and its governed snapshot, copied: the batch writes."""
+    source = Path(bank["analytic"])
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy(source, dest / source.name)
+    if (source.parent / "governed").is_dir():
+        shutil.copytree(source.parent / "governed", dest / "governed")
+    return dest / source.name
+
+
+@pytest.fixture
+def store(pipeline_bank: dict[str, Any], tmp_path: Path) -> Path:
+    return _copy_bank(pipeline_bank, tmp_path / "bank")
+
+
+def _rows(analytic: AnalyticStore, table: str, day_column: str, day: dt.date) -> list[tuple]:
+    return analytic.connection.execute(
+        f"SELECT * EXCLUDE ({day_column}) FROM postloan.{table} WHERE {day_column} = ? "
+        f"ORDER BY ALL", [day]).fetchall()
+
+
+def test_every_loan_with_a_balance_gets_a_row_and_a_rerun_replaces(store: Path) -> None:
+    with AnalyticStore(store, read_only=False) as analytic:
+        day = data_as_of(analytic)
+        first = run_monitoring(analytic, day, full_tags=False)
+        state = loan_state(analytic.connection, day)
+        on_book = sum(1 for s, o in zip(state["status"].to_pylist(),
+                                        state["outstanding_yuan"].to_pylist(), strict=True)
+                      if s in ("active", "matured_unpaid") and (o or 0) > 0)
+        assert first.loans == on_book > 0
+        rows = _rows(analytic, "loan_day", "as_of", day)
+        warnings = _rows(analytic, "warning", "raised_on", day)
+        assert len(rows) == on_book
+        again = run_monitoring(analytic, day, full_tags=False)
+        assert _rows(analytic, "loan_day", "as_of", day) == rows
+        assert _rows(analytic, "warning", "raised_on", day) == warnings
+        assert again.to_json() | {"seconds": None} == first.to_json() | {"seconds": None}
+        # The day's figures add up: every loan on one track, with one class and one stage.
+        assert sum(first.tracks.values()) == sum(first.classes.values()) == first.loans
+        assert sum(first.stages.values()) == first.loans
+        assert set(first.classes) <= {"正常", "关注", "次级", "可疑", "损失"}
+        checks = analytic.connection.execute(
+            "SELECT count(*) FILTER (WHERE dpd > 90 AND track <> 'dispose'), "
+            "count(*) FILTER (WHERE dpd > 90 AND class = '正常'), "
+            "count(*) FILTER (WHERE stage = 3 AND class IN ('正常', '关注')), "
+            "count(*) FILTER (WHERE ecl_yuan < 0 OR ecl_yuan > outstanding_yuan) "
+            "FROM postloan.loan_day WHERE as_of = ?", [day]).fetchone()
+        assert checks == (0, 0, 0, 0)
+
+
+def test_a_lasting_signal_is_not_raised_again_the_next_day(store: Path) -> None:
+    with AnalyticStore(store, read_only=False) as analytic:
+        day = data_as_of(analytic)
+        before = day - dt.timedelta(days=1)
+        first = run_monitoring(analytic, before, full_tags=False)
+        second = run_monitoring(analytic, day, full_tags=False)
+        assert sum(first.warnings_raised.values()) > 0
+        repeated = analytic.connection.execute(
+            "SELECT count(*) FROM postloan.warning a JOIN postloan.warning b "
+            "ON a.party_id = b.party_id AND a.signal = b.signal AND b.level_rank <= a.level_rank "
+            "WHERE a.raised_on = ? AND b.raised_on = ?", [before, day]).fetchone()[0]
+        assert repeated == 0
+        assert sum(second.warnings_raised.values()) < sum(first.warnings_raised.values())
+
+
+def test_the_cli_runs_the_day_and_prints_json(store: Path, monkeypatch: pytest.MonkeyPatch
+                                              ) -> None:
+    monkeypatch.setenv("XIAOWEI_ANALYTIC_PATH", str(store))
+    res = CliRunner().invoke(app, ["postloan", "run", "--signal-tags-only", "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["loans"] > 0 and set(doc["warnings_raised"]) == {"yellow", "orange", "red"}
+    bad = CliRunner().invoke(app, ["postloan", "run", "--engine", "hadoop"])
+    assert bad.exit_code == 2 and "duckdb or spark" in bad.output
+
+
+@pytest.mark.slow
+def test_spark_gives_the_same_day_as_duckdb(pipeline_bank: dict[str, Any],
+                                            tmp_path: Path) -> None:
+    results: dict[str, Any] = {}
+    for engine in ("duckdb", "spark"):
+        path = _copy_bank(pipeline_bank, tmp_path / engine)
+        with AnalyticStore(path, read_only=False) as analytic:
+            day = data_as_of(analytic)
+            run = run_monitoring(analytic, day, engine=engine, full_tags=False)
+            results[engine] = (run, _rows(analytic, "loan_day", "as_of", day),
+                               _rows(analytic, "warning", "raised_on", day))
+    duck, spark = results["duckdb"], results["spark"]
+    assert duck[0].tag_fingerprint == spark[0].tag_fingerprint
+    assert duck[1] == spark[1] and duck[2] == spark[2]
+    assert len(duck[1]) > 0
