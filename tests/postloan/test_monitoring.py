@@ -88,10 +88,12 @@ def test_a_lasting_signal_is_not_raised_again_the_next_day(store: Path) -> None:
 def test_the_cli_runs_the_day_and_prints_json(store: Path, monkeypatch: pytest.MonkeyPatch
                                               ) -> None:
     monkeypatch.setenv("XIAOWEI_ANALYTIC_PATH", str(store))
-    res = CliRunner().invoke(app, ["postloan", "run", "--signal-tags-only", "--json"])
+    res = CliRunner().invoke(app, ["postloan", "run", "--signal-tags-only", "--no-tasks",
+                                   "--json"])
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     assert doc["loans"] > 0 and set(doc["warnings_raised"]) == {"yellow", "orange", "red"}
+    assert "tasks_opened" not in doc
     bad = CliRunner().invoke(app, ["postloan", "run", "--engine", "hadoop"])
     assert bad.exit_code == 2 and "duckdb or spark" in bad.output
 

@@ -1,10 +1,12 @@
 """`xiaowei postloan run`: the nightly post-loan monitoring batch for one day.
 
-``run [--as-of DATE] [--engine duckdb|spark] [--signal-tags-only] [--json]``: refreshes the tags
+``run [--as-of DATE] [--engine duckdb|spark] [--signal-tags-only] [--no-tasks] [--json]``:
+refreshes the tags
 as of the day (the whole catalogue into the tag history, or only the tags the warning signals
 read), then warnings, strata, inspection plans, collection steps, five-level classes and ECL
-stages for every loan with a balance, stored in the analytic store's ``postloan`` schema. A day
-run again replaces its rows. Without ``--as-of`` the day is the loaded data's as-of date.
+stages for every loan with a balance, stored in the analytic store's ``postloan`` schema, and a
+task in the transactional store for each newly warned borrower. A day run again replaces its
+rows and opens no task twice. Without ``--as-of`` the day is the loaded data's as-of date.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from xiaowei.cli.output import fail, out, print_json, progress_bar
 from xiaowei.config import get_settings
 from xiaowei.data.tags.service import data_as_of
 from xiaowei.postloan.monitoring import run_monitoring
+from xiaowei.postloan.warning_tasks import open_warning_tasks
 from xiaowei.store.analytic import AnalyticStore
+from xiaowei.store.database import make_engine
 
 LEVEL_ZH = {"yellow": "黄色 yellow", "orange": "橙色 orange", "red": "红色 red"}
 TRACK_ZH = {"normal": "正常 normal", "watch": "关注名单 watch", "collect": "催收 collect",
@@ -46,13 +50,18 @@ def run(as_of: Annotated[str | None, typer.Option("--as-of", help="YYYY-MM-DD")]
         signal_tags_only: Annotated[bool, typer.Option(
             "--signal-tags-only", help="refresh only the tags the warning signals read "
                                        "(faster; the tag history is not updated)")] = False,
+        open_tasks: Annotated[bool, typer.Option(
+            "--open-tasks/--no-tasks", help="open a task for each newly warned borrower in "
+                                            "the transactional store (held by the loan's "
+                                            "manager; closing needs a second person)")] = True,
         as_json: Annotated[bool, typer.Option("--json", help="print one JSON document")]
         = False) -> None:
     """贷后日批 — the nightly monitoring batch: warnings, strata, inspections, collection,
     five-level class and ECL stage for every loan as of a day."""
     if engine not in ("duckdb", "spark"):
         fail(f"--engine must be duckdb or spark, got {engine!r}")
-    with AnalyticStore(get_settings().analytic_path, read_only=False) as analytic:
+    settings = get_settings()
+    with AnalyticStore(settings.analytic_path, read_only=False) as analytic:
         day = _day(as_of, analytic)
         with progress_bar() as bar:
             task = bar.add_task(f"贷后监测 monitoring as of {day} on {engine}", total=None)
@@ -60,7 +69,15 @@ def run(as_of: Annotated[str | None, typer.Option("--as-of", help="YYYY-MM-DD")]
                 analytic, day, engine=engine, full_tags=not signal_tags_only,
                 progress=lambda _t, done, total: bar.update(task, completed=done,
                                                              total=total))
-    doc = result.to_json()
+        doc = result.to_json()
+        if open_tasks:
+            engine = make_engine(settings.database_url)
+            try:
+                opened = open_warning_tasks(engine, analytic.connection, day)
+            finally:
+                engine.dispose()
+            doc["tasks_opened"] = {level: sum(1 for t in opened if t.level == level)
+                                   for level in ("yellow", "orange", "red")}
     if as_json:
         print_json(doc)
         return
@@ -75,6 +92,9 @@ def render(doc: dict[str, Any]) -> None:
     table.add_row("新增预警客户 borrowers newly warned", f"{doc['warned_borrowers']:,}")
     table.add_row("余额 balance (万元)", f"{doc['balance_yuan'] / 10_000:,.0f}")
     table.add_row("预期信用损失 ECL (万元)", f"{doc['ecl_yuan'] / 10_000:,.0f}")
+    if "tasks_opened" in doc:
+        table.add_row("新开预警任务 warning tasks opened",
+                      ", ".join(f"{LEVEL_ZH[k]} {v}" for k, v in doc["tasks_opened"].items()))
     table.add_row("用时 seconds", ", ".join(f"{k} {v}" for k, v in doc["seconds"].items()))
     out.print(table)
     out.print(Columns([
