@@ -16,6 +16,7 @@ from xiaowei.cli import (
     model_cmd,
     postloan_cmd,
     quality_cmd,
+    report_cmd,
     review_cmd,
     serve_cmd,
     sim_cmd,
@@ -51,6 +52,7 @@ app.add_typer(users_cmd.token_app, name="token")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(audit_cmd.keys_app, name="keys")
 app.add_typer(postloan_cmd.app, name="postloan")
+app.add_typer(report_cmd.app, name="report")
 app.command("serve")(serve_cmd.serve)
 app.add_typer(serve_cmd.api_app, name="api")
 

@@ -1,12 +1,12 @@
 """`xiaowei postloan run`: the nightly post-loan monitoring batch for one day.
 
 ``run [--as-of DATE] [--engine duckdb|spark] [--signal-tags-only] [--no-tasks] [--json]``:
-refreshes the tags
-as of the day (the whole catalogue into the tag history, or only the tags the warning signals
-read), then warnings, strata, inspection plans, collection steps, five-level classes and ECL
-stages for every loan with a balance, stored in the analytic store's ``postloan`` schema, and a
-task in the transactional store for each newly warned borrower. A day run again replaces its
-rows and opens no task twice. Without ``--as-of`` the day is the loaded data's as-of date.
+refreshes the tags as of the day (the whole catalogue into the tag history, or only the tags
+the warning signals read), then warnings, strata, inspection plans, collection steps,
+five-level classes and ECL stages for every loan with a balance, stored in the analytic
+store's ``postloan`` schema, and a task in the transactional store for each newly warned
+borrower. A day run again replaces its rows and opens no task twice. Without ``--as-of`` the
+day is the loaded data's as-of date.
 """
 
 from __future__ import annotations

@@ -250,23 +250,32 @@ def month_ends(first: dt.date, last: dt.date) -> list[dt.date]:
 
 
 def month_end_snapshots(con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date, *,
-                        buckets: Buckets = DEFAULT_BUCKETS, into: str | None = None,
-                        temporary: bool = False) -> pa.Table | int:
-    """The loan state at every month-end ``first ≤ d ≤ last``, in one query.
+                        buckets: Buckets = DEFAULT_BUCKETS) -> pa.Table:
+    """The loan state at every month-end ``first ≤ d ≤ last``, in one query, as Arrow
+    ordered by month-end and loan id.
 
     A loan appears from its first month-end on book to the first month-end on or after it was
     settled (that row has status ``settled``, so roll rates see the pay-off); loans not yet
-    disbursed are left out. With ``into`` (``"table"`` or ``"schema.table"``) the rows are
-    written there (replacing it; ``temporary`` for a TEMP table) and the row count is
-    returned — what a 1M-loan book should do; otherwise an Arrow table ordered by month-end
-    and loan id.
+    disbursed are left out. A 1M-loan book should rather :func:`write_month_end_snapshots`.
     """
     if first > last:
         raise ValueError(f"first {first} is after last {last}")
+    sql, bucket_params = _query(con, month_ends=True, buckets=buckets, ordered=True)
+    return fetch_arrow(con, sql, {"first": first, "last": last, "all_loans": False,
+                                  **bucket_params})
+
+
+def write_month_end_snapshots(con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date,
+                              into: str, *, buckets: Buckets = DEFAULT_BUCKETS,
+                              temporary: bool = False) -> int:
+    """:func:`month_end_snapshots` written to ``into`` (``"table"`` or ``"schema.table"``,
+    replaced; ``temporary`` for a TEMP table, which a read-only store allows); returns the
+    number of rows. The analytics read the table by name, so the rows never leave DuckDB."""
+    if first > last:
+        raise ValueError(f"first {first} is after last {last}")
+    if temporary and "." in into:
+        raise ValueError(f"a TEMP table has no schema: {into!r}")
     params = {"first": first, "last": last, "all_loans": False}
-    if into is None:
-        sql, bucket_params = _query(con, month_ends=True, buckets=buckets, ordered=True)
-        return fetch_arrow(con, sql, {**params, **bucket_params})
     target = qualified_name(into)
     sql, bucket_params = _query(con, month_ends=True, buckets=buckets, ordered=False)
     if "." in into and not temporary:
@@ -294,4 +303,5 @@ __all__ = [
     "month_end_snapshots",
     "month_ends",
     "qualified_name",
+    "write_month_end_snapshots",
 ]
