@@ -94,6 +94,19 @@ def test_the_cli_runs_the_day_and_prints_json(store: Path, monkeypatch: pytest.M
     doc = json.loads(res.stdout)
     assert doc["loans"] > 0 and set(doc["warnings_raised"]) == {"yellow", "orange", "red"}
     assert "tasks_opened" not in doc
+    with AnalyticStore(store) as analytic:
+        day = data_as_of(analytic)
+    since = dt.date(day.year, day.month, 1) - dt.timedelta(days=75)
+    back = CliRunner().invoke(app, ["postloan", "run", "--signal-tags-only", "--no-tasks",
+                                    "--since", since.isoformat(), "--json"])
+    assert back.exit_code == 0, back.output
+    with AnalyticStore(store) as analytic:
+        days = [d for (d,) in analytic.connection.execute(
+            "SELECT DISTINCT as_of FROM postloan.loan_day ORDER BY 1").fetchall()]
+    assert len(days) == 4 and days[-1] == day  # three month-ends before the day, and the day
+    assert all((d + dt.timedelta(days=1)).day == 1 for d in days[:-1])
+    late = CliRunner().invoke(app, ["postloan", "run", "--since", day.isoformat()])
+    assert late.exit_code == 2 and "must be before" in late.output
     bad = CliRunner().invoke(app, ["postloan", "run", "--engine", "hadoop"])
     assert bad.exit_code == 2 and "duckdb or spark" in bad.output
 

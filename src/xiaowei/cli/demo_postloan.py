@@ -6,14 +6,19 @@ less lost" (issue 7 §6); the replay is :mod:`xiaowei.postloan.process_compariso
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from rich.columns import Columns
 from rich.table import Table
+from sqlalchemy import Engine
 
 from xiaowei.cli.charts import bar_table
 from xiaowei.cli.output import out, progress_bar
+from xiaowei.data.tags.service import data_as_of
+from xiaowei.postloan.monitoring import backfill, run_monitoring
 from xiaowei.postloan.process_comparison import compare_postloan
+from xiaowei.postloan.warning_tasks import open_warning_tasks
 from xiaowei.store.analytic import AnalyticStore
 
 ROWS = (
@@ -28,14 +33,27 @@ ROWS = (
 )
 
 
-def run_postloan(analytic: AnalyticStore) -> dict[str, Any]:
-    """The comparison over the last 24 month-ends, with a progress bar."""
+def run_postloan(analytic: AnalyticStore, engine: Engine | None = None) -> dict[str, Any]:
+    """The comparison over the last 24 month-ends; then the nightly batch as the bank would
+    run it — a year of month-ends for the reports' history, the data's last day, and (with the
+    transactional ``engine``) the warning tasks that day opens for the managers."""
     with progress_bar() as bar:
         task = bar.add_task("贷后监测回放 replaying post-loan monitoring", total=None)
         result = compare_postloan(
             analytic, progress=lambda _s, done, total: bar.update(task, completed=done,
                                                                   total=total))
-    return result.to_json()
+        day = data_as_of(analytic)
+        nightly = bar.add_task("贷后日批 the nightly batch (a year of month-ends, then the "
+                               "last day)", total=None)
+        backfill(analytic, dt.date(day.year - 1, day.month, 1), day,
+                 progress=lambda _s, done, total: bar.update(nightly, completed=done,
+                                                              total=total))
+        last = run_monitoring(analytic, day, full_tags=False).to_json()
+    if engine is not None:
+        opened = open_warning_tasks(engine, analytic.connection, day)
+        last["tasks_opened"] = {level: sum(1 for t in opened if t.level == level)
+                                for level in ("yellow", "orange", "red")}
+    return {**result.to_json(), "nightly": last}
 
 
 def _cell(key: str, side: dict[str, Any], fmt: str) -> str:
@@ -66,6 +84,15 @@ def render_postloan(p: dict[str, Any]) -> None:
                   "{:.1f}%"),
         bar_table("风险分层 strata (loan-months)", p["strata_loan_months"], "分层", 20),
     ]))
+    night = p.get("nightly")
+    if night:
+        opened = night.get("tasks_opened", {})
+        out.print(f"[bold]贷后日批 nightly batch[/] {night['as_of']}: {night['loans']:,} 笔在贷 "
+                  f"loans · 新增预警 raised {night['warnings_raised']} · 今日到期检查 "
+                  f"inspections due {night['inspections_due']} · 新开预警任务 tasks opened "
+                  f"{opened} · 五级分类 {night['classes']}")
+        out.print("  → xiaowei report warnings | vintage | rollrate | migration；"
+                  "工作台 /web/tasks 查看预警任务")
     out.print("[bold]口径 method[/]: 同一贷款组合、同一产能表、同一早期处置模型 same loans, "
               "capacity table and early-action model; default = > 90 dpd, lead counted to "
               "the first missed payment; month-end replay (the nightly batch runs daily).")

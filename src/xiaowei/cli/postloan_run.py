@@ -1,12 +1,14 @@
 """`xiaowei postloan run`: the nightly post-loan monitoring batch for one day.
 
-``run [--as-of DATE] [--engine duckdb|spark] [--signal-tags-only] [--no-tasks] [--json]``:
+``run [--as-of DATE] [--since DATE] [--engine duckdb|spark] [--signal-tags-only] [--no-tasks]
+[--json]``:
 refreshes the tags as of the day (the whole catalogue into the tag history, or only the tags
 the warning signals read), then warnings, strata, inspection plans, collection steps,
 five-level classes and ECL stages for every loan with a balance, stored in the analytic
 store's ``postloan`` schema, and a task in the transactional store for each newly warned
 borrower. A day run again replaces its rows and opens no task twice. Without ``--as-of`` the
-day is the loaded data's as-of date.
+day is the loaded data's as-of date; ``--since`` first runs every month-end from that date
+(signal tags only), giving the reports (``xiaowei report warnings``) a history to measure.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from xiaowei.cli.charts import bar_table
 from xiaowei.cli.output import fail, out, print_json, progress_bar
 from xiaowei.config import get_settings
 from xiaowei.data.tags.service import data_as_of
-from xiaowei.postloan.monitoring import run_monitoring
+from xiaowei.postloan.monitoring import backfill, run_monitoring
 from xiaowei.postloan.warning_tasks import open_warning_tasks
 from xiaowei.store.analytic import AnalyticStore
 from xiaowei.store.database import make_engine
@@ -50,6 +52,9 @@ def run(as_of: Annotated[str | None, typer.Option("--as-of", help="YYYY-MM-DD")]
         signal_tags_only: Annotated[bool, typer.Option(
             "--signal-tags-only", help="refresh only the tags the warning signals read "
                                        "(faster; the tag history is not updated)")] = False,
+        since: Annotated[str | None, typer.Option(
+            "--since", help="first run the month-ends from this date (YYYY-MM-DD) up to the "
+                            "day, signal tags only: a history for the reports")] = None,
         open_tasks: Annotated[bool, typer.Option(
             "--open-tasks/--no-tasks", help="open a task for each newly warned borrower in "
                                             "the transactional store (held by the loan's "
@@ -63,7 +68,15 @@ def run(as_of: Annotated[str | None, typer.Option("--as-of", help="YYYY-MM-DD")]
     settings = get_settings()
     with AnalyticStore(settings.analytic_path, read_only=False) as analytic:
         day = _day(as_of, analytic)
+        first = _day(since, analytic) if since is not None else None
+        if first is not None and first >= day:
+            fail(f"--since {first} must be before the day {day}")
         with progress_bar() as bar:
+            if first is not None:
+                back = bar.add_task(f"月末回补 month-ends {first} – {day}", total=None)
+                backfill(analytic, first, day, engine=engine,
+                         progress=lambda _t, done, total: bar.update(back, completed=done,
+                                                                      total=total))
             task = bar.add_task(f"贷后监测 monitoring as of {day} on {engine}", total=None)
             result = run_monitoring(
                 analytic, day, engine=engine, full_tags=not signal_tags_only,

@@ -43,7 +43,7 @@ from xiaowei.engine.tags import TagResult, run_duckdb
 from xiaowei.engine.tags.layout import SCHEMA as TAG_SCHEMA
 from xiaowei.postloan.book_tags import tag_columns
 from xiaowei.postloan.classification import classify_batch
-from xiaowei.postloan.loan_state import loan_state
+from xiaowei.postloan.loan_state import loan_state, month_ends
 from xiaowei.postloan.monitoring_inputs import default_pack, pack_inputs
 from xiaowei.postloan.monitoring_tables import (
     LEVEL_NAMES,
@@ -184,6 +184,24 @@ def run_monitoring(analytic: AnalyticStore, as_of: dt.date, *, engine: str = "du
 ORDER = {"class": ("正常", "关注", "次级", "可疑", "损失"),
          "track": ("normal", "watch", "collect", "dispose"),
          "stratum": ("low", "medium", "high", "critical")}
+
+
+def backfill(analytic: AnalyticStore, since: dt.date, until: dt.date, *,
+             engine: str = "duckdb", catalogue: WarningCatalogue | None = None,
+             progress: Progress | None = None) -> list[MonitoringRun]:
+    """Run the batch at every month-end from ``since`` up to (not including) ``until``, with
+    only the signal tags: a bank starting monitoring (or a demo) gets a history of warnings
+    and loan days for the reports to measure against outcomes. Days already run are redone."""
+    ends = [d for d in month_ends(since, until) if d < until]
+    runs = []
+    for i, day in enumerate(ends):
+        if progress:
+            progress("month-ends", i, len(ends))
+        runs.append(run_monitoring(analytic, day, engine=engine, full_tags=False,
+                                   catalogue=catalogue))
+    if progress:
+        progress("month-ends", len(ends), len(ends))
+    return runs
 
 
 def _counts(table: pa.Table, column: str) -> dict[str, int]:
