@@ -19,6 +19,7 @@ from xiaowei.engine.workflow import (
     ServiceLevel,
     TaskNotFound,
     TransitionRefused,
+    WorkflowError,
     WorkingCalendar,
     WorkQueue,
     check_move,
@@ -275,3 +276,22 @@ def test_listing_by_queue_and_holder(wq: WorkQueue) -> None:
     assert [t.task_id for t in wq.tasks(queue="approvals")] == [a]
     assert [t.task_id for t in wq.tasks(claimed_by="Wang.Li")] == [b]
     assert wq.tasks(queue="nobody") == []
+
+
+def test_logging_work_is_audited_for_the_holder_only(wq: WorkQueue) -> None:
+    tid = new(wq)
+    with pytest.raises(WorkflowError):
+        wq.log(tid, "wang.li", "contact", note="nobody holds it yet")
+    wq.claim(tid, "wang.li")
+    with pytest.raises(WorkflowError):
+        wq.log(tid, "zhao.min", "contact", note="not the holder")
+    with pytest.raises(WorkflowError, match="a word"):
+        wq.log(tid, "wang.li", "drop table", note="not an action name")
+    logged = wq.log(tid, "wang.li", "contact", note="called", detail={"channel": "phone",
+                                                                     "amount": Decimal("5.50")})
+    assert logged.status == TaskStatus.IN_PROGRESS  # work has begun
+    again = wq.log(tid, "wang.li", "contact", note="called again")
+    assert again.status == TaskStatus.IN_PROGRESS and again.revision == logged.revision + 1
+    events = wq.events(tid)
+    assert [e.action for e in events[-2:]] == ["contact", "contact"]
+    assert events[-2].detail == {"channel": "phone", "amount": "5.50"}

@@ -7,6 +7,8 @@ less lost" (issue 7 §6); the replay is :mod:`xiaowei.postloan.process_compariso
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+from pathlib import Path
 from typing import Any
 
 from rich.columns import Columns
@@ -16,6 +18,9 @@ from sqlalchemy import Engine
 from xiaowei.cli.charts import bar_table
 from xiaowei.cli.output import out, progress_bar
 from xiaowei.data.tags.service import data_as_of
+from xiaowei.postloan.behaviour_score import fit_out_of_time, register_and_approve
+from xiaowei.postloan.behaviour_scorer import load_behaviour_score
+from xiaowei.postloan.collection import open_collection_tasks
 from xiaowei.postloan.monitoring import backfill, run_monitoring
 from xiaowei.postloan.process_comparison import compare_postloan
 from xiaowei.postloan.warning_tasks import open_warning_tasks
@@ -33,7 +38,28 @@ ROWS = (
 )
 
 
-def run_postloan(analytic: AnalyticStore, engine: Engine | None = None) -> dict[str, Any]:
+def fit_behaviour(analytic: AnalyticStore, work: Path) -> tuple[Any, dict[str, Any]]:
+    """Fit the behaviour score out of time and register it with maker–checker approval, as
+    the bank's modellers would before the nightly batch uses it; a book with too few loans
+    gone bad (``tiny``) is refused, and the batch then runs without a score."""
+    target = work / "behaviour_score"
+    if target.exists():
+        shutil.rmtree(target)
+    try:
+        with progress_bar() as bar:
+            task = bar.add_task("贷后行为评分 fitting the behaviour score", total=None)
+            fitted = fit_out_of_time(
+                analytic, target, progress=lambda _s, done, total: bar.update(
+                    task, completed=done, total=total))
+    except ValueError as refused:
+        return None, {"ref": None, "refused": str(refused)}
+    ref = register_and_approve(target)
+    keys = ("auc_train", "ks_train", "auc_oot", "ks_oot", "psi_oot")
+    return load_behaviour_score(), {"ref": ref, **{k: fitted.get(k) for k in keys}}
+
+
+def run_postloan(analytic: AnalyticStore, engine: Engine | None = None,
+                 work: Path | None = None) -> dict[str, Any]:
     """The comparison over the last 24 month-ends; then the nightly batch as the bank would
     run it — a year of month-ends for the reports' history, the data's last day, and (with the
     transactional ``engine``) the warning tasks that day opens for the managers."""
@@ -43,16 +69,21 @@ def run_postloan(analytic: AnalyticStore, engine: Engine | None = None) -> dict[
             analytic, progress=lambda _s, done, total: bar.update(task, completed=done,
                                                                   total=total))
         day = data_as_of(analytic)
+    score, behaviour = fit_behaviour(analytic, work) if work is not None else (None, {})
+    with progress_bar() as bar:
         nightly = bar.add_task("贷后日批 the nightly batch (a year of month-ends, then the "
                                "last day)", total=None)
         backfill(analytic, dt.date(day.year - 1, day.month, 1), day,
                  progress=lambda _s, done, total: bar.update(nightly, completed=done,
                                                               total=total))
-        last = run_monitoring(analytic, day, full_tags=False).to_json()
+        last = run_monitoring(analytic, day, full_tags=False, behaviour=score).to_json()
+    last["behaviour_score"] = behaviour
     if engine is not None:
         opened = open_warning_tasks(engine, analytic.connection, day)
         last["tasks_opened"] = {level: sum(1 for t in opened if t.level == level)
                                 for level in ("yellow", "orange", "red")}
+        last["collection_tasks_opened"] = len(open_collection_tasks(
+            engine, analytic.connection, day))
     return {**result.to_json(), "nightly": last}
 
 
@@ -90,7 +121,16 @@ def render_postloan(p: dict[str, Any]) -> None:
         out.print(f"[bold]贷后日批 nightly batch[/] {night['as_of']}: {night['loans']:,} 笔在贷 "
                   f"loans · 新增预警 raised {night['warnings_raised']} · 今日到期检查 "
                   f"inspections due {night['inspections_due']} · 新开预警任务 tasks opened "
-                  f"{opened} · 五级分类 {night['classes']}")
+                  f"{opened} · 新开催收任务 collection tasks "
+                  f"{night.get('collection_tasks_opened', 0)} · 五级分类 {night['classes']}")
+        score = night.get("behaviour_score") or {}
+        if score.get("ref"):
+            out.print(f"[bold]行为评分 behaviour score[/] {score['ref']}: AUC train "
+                      f"{score['auc_train']:.3f} · out of time {score['auc_oot']:.3f} · KS "
+                      f"{score['ks_oot']:.3f} (样本外 out of time)")
+        elif score.get("refused"):
+            out.print(f"[bold]行为评分 behaviour score[/]: 未拟合 not fitted — "
+                      f"{score['refused']}")
         out.print("  → xiaowei report warnings | vintage | rollrate | migration；"
                   "工作台 /web/tasks 查看预警任务")
     out.print("[bold]口径 method[/]: 同一贷款组合、同一产能表、同一早期处置模型 same loans, "

@@ -14,16 +14,21 @@ day is the loaded data's as-of date; ``--since`` first runs every month-end from
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from typing import Annotated, Any
 
 import typer
 from rich.columns import Columns
 from rich.table import Table
+from sqlalchemy.exc import DBAPIError
 
 from xiaowei.cli.charts import bar_table
 from xiaowei.cli.output import fail, out, print_json, progress_bar
 from xiaowei.config import get_settings
 from xiaowei.data.tags.service import data_as_of
+from xiaowei.modelling import RegistryError
+from xiaowei.postloan.behaviour_scorer import load_behaviour_score
+from xiaowei.postloan.collection import open_collection_tasks
 from xiaowei.postloan.monitoring import backfill, run_monitoring
 from xiaowei.postloan.warning_tasks import open_warning_tasks
 from xiaowei.store.analytic import AnalyticStore
@@ -47,6 +52,19 @@ def _day(text: str | None, analytic: AnalyticStore) -> dt.date:
     raise AssertionError  # unreachable
 
 
+def approved_behaviour_score() -> tuple[Any, str | None]:
+    """The approved behaviour score and its reference, or (None, None) when none is approved
+    yet — the pack then stratifies on arrears and warnings alone."""
+    try:
+        score = load_behaviour_score()
+    except RegistryError:
+        return None, None
+    except DBAPIError as exc:
+        fail(f"cannot read the model registry ({type(exc.orig).__name__}): run `xiaowei db "
+             f"upgrade` first, or pass --no-behaviour")
+    return score, score.ref
+
+
 def run(as_of: Annotated[str | None, typer.Option("--as-of", help="YYYY-MM-DD")] = None,
         engine: Annotated[str, typer.Option(help="duckdb | spark")] = "duckdb",
         signal_tags_only: Annotated[bool, typer.Option(
@@ -55,10 +73,14 @@ def run(as_of: Annotated[str | None, typer.Option("--as-of", help="YYYY-MM-DD")]
         since: Annotated[str | None, typer.Option(
             "--since", help="first run the month-ends from this date (YYYY-MM-DD) up to the "
                             "day, signal tags only: a history for the reports")] = None,
+        behaviour: Annotated[bool, typer.Option(
+            "--behaviour/--no-behaviour", help="score every loan with the approved behaviour "
+                                               "score (behaviour_score@approved) when there "
+                                               "is one")] = True,
         open_tasks: Annotated[bool, typer.Option(
-            "--open-tasks/--no-tasks", help="open a task for each newly warned borrower in "
-                                            "the transactional store (held by the loan's "
-                                            "manager; closing needs a second person)")] = True,
+            "--open-tasks/--no-tasks", help="open a task for each newly warned borrower and "
+                                            "each loan entering a collection step, in the "
+                                            "transactional store")] = True,
         as_json: Annotated[bool, typer.Option("--json", help="print one JSON document")]
         = False) -> None:
     """贷后日批 — the nightly monitoring batch: warnings, strata, inspections, collection,
@@ -78,19 +100,23 @@ def run(as_of: Annotated[str | None, typer.Option("--as-of", help="YYYY-MM-DD")]
                          progress=lambda _t, done, total: bar.update(back, completed=done,
                                                                       total=total))
             task = bar.add_task(f"贷后监测 monitoring as of {day} on {engine}", total=None)
+            score, score_ref = approved_behaviour_score() if behaviour else (None, None)
             result = run_monitoring(
-                analytic, day, engine=engine, full_tags=not signal_tags_only,
+                analytic, day, engine=engine, full_tags=not signal_tags_only, behaviour=score,
                 progress=lambda _t, done, total: bar.update(task, completed=done,
                                                              total=total))
         doc = result.to_json()
+        doc["behaviour_score"] = score_ref
         if open_tasks:
             engine = make_engine(settings.database_url)
             try:
                 opened = open_warning_tasks(engine, analytic.connection, day)
+                collecting = open_collection_tasks(engine, analytic.connection, day)
             finally:
                 engine.dispose()
             doc["tasks_opened"] = {level: sum(1 for t in opened if t.level == level)
                                    for level in ("yellow", "orange", "red")}
+            doc["collection_tasks_opened"] = dict(Counter(t.step for t in collecting))
     if as_json:
         print_json(doc)
         return
@@ -102,12 +128,17 @@ def render(doc: dict[str, Any]) -> None:
                                            f"{doc['engine']}")
     table.add_row("在贷笔数 loans with a balance", f"{doc['loans']:,}")
     table.add_row("借款人 borrowers", f"{doc['borrowers']:,}")
+    table.add_row("行为评分 behaviour score", doc.get("behaviour_score") or
+                  "未启用 none approved (strata from arrears and warnings)")
     table.add_row("新增预警客户 borrowers newly warned", f"{doc['warned_borrowers']:,}")
     table.add_row("余额 balance (万元)", f"{doc['balance_yuan'] / 10_000:,.0f}")
     table.add_row("预期信用损失 ECL (万元)", f"{doc['ecl_yuan'] / 10_000:,.0f}")
     if "tasks_opened" in doc:
         table.add_row("新开预警任务 warning tasks opened",
                       ", ".join(f"{LEVEL_ZH[k]} {v}" for k, v in doc["tasks_opened"].items()))
+        table.add_row("新开催收任务 collection tasks opened",
+                      ", ".join(f"{k} {v}" for k, v in doc["collection_tasks_opened"].items())
+                      or "0")
     table.add_row("用时 seconds", ", ".join(f"{k} {v}" for k, v in doc["seconds"].items()))
     out.print(table)
     out.print(Columns([

@@ -71,7 +71,8 @@ def day_warnings(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> list[dict[st
     return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
-def _owners(session: Session, loans: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+def loan_owners(session: Session, loans: Sequence[str]
+                ) -> dict[str, tuple[str, str | None]]:
     """loan → (the store's customer id, the originating manager if still on the books)."""
     rows = session.execute(
         select(Loan.loan_id, Loan.party_id, Application.manager_id)
@@ -94,7 +95,7 @@ def open_warning_tasks(engine: Engine, con: duckdb.DuckDBPyConnection, as_of: dt
     queue = warning_queue(engine)
     opened: list[WarningTask] = []
     with transaction(engine) as session:
-        owners = _owners(session, [loan for w in wanted for loan in w["loans"]])
+        owners = loan_owners(session, [loan for w in wanted for loan in w["loans"]])
         for w in wanted:
             known = [owners[loan] for loan in w["loans"] if loan in owners]
             if not known:
@@ -122,5 +123,5 @@ def open_warning_tasks(engine: Engine, con: duckdb.DuckDBPyConnection, as_of: dt
     return opened
 
 
-__all__ = ["SYSTEM", "WARNING_QUEUE", "WarningTask", "day_warnings", "open_warning_tasks",
-           "warning_queue"]
+__all__ = ["SYSTEM", "WARNING_QUEUE", "WarningTask", "day_warnings", "loan_owners",
+           "open_warning_tasks", "warning_queue"]

@@ -175,6 +175,23 @@ class WorkQueue:
 
         return self._step(task_id, step)
 
+    def log(self, task_id: str, by: str, action: str, *, note: str | None = None,
+            detail: Mapping[str, Any] | None = None) -> TaskView:
+        """Record something the holder did while working the task (a call, a letter sent) as
+        an audited event; the status does not change (an in-progress task stays so, an
+        acknowledged one moves to in progress: work has begun)."""
+        user = self._user(by)
+        if not action or not action.replace("_", "").isalnum():
+            raise WorkflowError(f"an action is a word like 'contact', got {action!r}")
+
+        def step(session: Session, row: Task, now: dt.datetime) -> Change:
+            holder_check(row, user, action)
+            change = Change()
+            change.move(row, _S.IN_PROGRESS, action, user, now, note, plain(dict(detail or {})))
+            return change
+
+        return self._step(task_id, step)
+
     # -- closing -------------------------------------------------------------------------
 
     def complete(self, task_id: str, by: str, result: Mapping[str, Any], *,
