@@ -88,17 +88,20 @@ def test_a_lasting_signal_is_not_raised_again_the_next_day(store: Path) -> None:
 def test_the_cli_runs_the_day_and_prints_json(store: Path, monkeypatch: pytest.MonkeyPatch
                                               ) -> None:
     monkeypatch.setenv("XIAOWEI_ANALYTIC_PATH", str(store))
+    unmigrated = CliRunner().invoke(app, ["postloan", "run", "--signal-tags-only",
+                                          "--no-tasks"])
+    assert unmigrated.exit_code == 2 and "xiaowei db upgrade" in unmigrated.output
     res = CliRunner().invoke(app, ["postloan", "run", "--signal-tags-only", "--no-tasks",
-                                   "--json"])
+                                   "--no-behaviour", "--json"])
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     assert doc["loans"] > 0 and set(doc["warnings_raised"]) == {"yellow", "orange", "red"}
-    assert "tasks_opened" not in doc
+    assert "tasks_opened" not in doc and doc["behaviour_score"] is None
     with AnalyticStore(store) as analytic:
         day = data_as_of(analytic)
     since = dt.date(day.year, day.month, 1) - dt.timedelta(days=75)
     back = CliRunner().invoke(app, ["postloan", "run", "--signal-tags-only", "--no-tasks",
-                                    "--since", since.isoformat(), "--json"])
+                                    "--no-behaviour", "--since", since.isoformat(), "--json"])
     assert back.exit_code == 0, back.output
     with AnalyticStore(store) as analytic:
         days = [d for (d,) in analytic.connection.execute(
@@ -126,3 +129,35 @@ def test_spark_gives_the_same_day_as_duckdb(pipeline_bank: dict[str, Any],
     assert duck[0].tag_fingerprint == spark[0].tag_fingerprint
     assert duck[1] == spark[1] and duck[2] == spark[2]
     assert len(duck[1]) > 0
+
+
+class _FixedScore:
+    """A behaviour score that gives every loan the same PD and records what it was handed:
+    tiny has too few bad loans to fit the real one (its own tests cover it on a book)."""
+
+    tags = ("bureau_overdue_now", "hard_inquiries_3m")
+
+    def __init__(self, pd: float) -> None:
+        self.pd = pd
+        self.seen: set[str] | None = None
+
+    def __call__(self, _analytic: Any, _day: dt.date, state: Any, rows: Any) -> Any:
+        import numpy as np
+
+        self.seen = set(rows["tag"].to_pylist())
+        return np.full(state.num_rows, self.pd)
+
+
+def test_the_behaviour_score_reaches_the_pack_with_the_days_tags(store: Path) -> None:
+    score = _FixedScore(0.2)
+    with AnalyticStore(store, read_only=False) as analytic:
+        day = data_as_of(analytic)
+        run = run_monitoring(analytic, day, full_tags=False, behaviour=score)
+        assert set(score.tags) <= score.seen  # its tags were refreshed with the signals'
+        rows = analytic.connection.execute(
+            "SELECT min(pd_12m), max(pd_12m), count(*) FILTER (WHERE stratum = 'low') "
+            "FROM postloan.loan_day WHERE as_of = ? AND dpd = 0 AND worst_level = 0",
+            [day]).fetchone()
+    assert rows[0] == rows[1] == pytest.approx(0.2 * (2 - 0.2))  # 6-month PD → 12-month
+    assert rows[2] == 0  # a PD of 20% is never the low stratum
+    assert run.strata.get("high", 0) > 0

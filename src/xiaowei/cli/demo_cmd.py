@@ -71,7 +71,7 @@ def demo(
                     progress=lambda _t, done, total: bar.update(task, completed=done,
                                                                  total=total))
             kpis = run_kpis(analytic, dest, home / "work")
-            postloan = run_postloan(analytic, engine)
+            postloan = run_postloan(analytic, engine, home / "work")
         users = create_demo_users(engine)
     finally:
         engine.dispose()

@@ -57,7 +57,9 @@ from xiaowei.postloan.warning_levels import evaluate
 from xiaowei.store.analytic import AnalyticStore
 
 Progress = Callable[[str, int, int], None]
-BehaviourScore = Callable[[AnalyticStore, dt.date, pa.Table], np.ndarray]
+BehaviourScore = Callable[[AnalyticStore, dt.date, pa.Table, pa.Table | None], np.ndarray]
+"""PD per row of the day's loan state (NaN: not scored), given the store, the day, the state
+and the day's tag rows; its optional ``tags`` attribute names the tags it reads."""
 ON_BOOK = ("active", "matured_unpaid")
 
 
@@ -146,7 +148,9 @@ def run_monitoring(analytic: AnalyticStore, as_of: dt.date, *, engine: str = "du
         clock = now
 
     needed = list(catalogue.tags)
-    result = refresh_tags(analytic, as_of, engine, needed, full_tags, progress)
+    scored_tags = list(getattr(behaviour, "tags", ()) or ())
+    result = refresh_tags(analytic, as_of, engine, list(dict.fromkeys(needed + scored_tags)),
+                          full_tags, progress)
     lap("tags")
     con = analytic.connection
     state = loan_state(con, as_of)
@@ -160,7 +164,11 @@ def run_monitoring(analytic: AnalyticStore, as_of: dt.date, *, engine: str = "du
     ensure_tables(con)
     raised = new_warnings(con, hits, as_of, catalogue)
     lap("warnings")
-    bpd = behaviour(analytic, as_of, state) if behaviour is not None else None
+    bpd = None
+    if behaviour is not None:  # the day's tag rows go with it: no second tag run
+        rows = _tag_rows(result, list(dict.fromkeys(needed + scored_tags)))
+        bpd = behaviour(analytic, as_of, state, rows)
+    lap("behaviour")
     day = _decide_loans(decider, state, books, raised, as_of, bpd)
     lap("pack")
     day = _classify(day, state)
