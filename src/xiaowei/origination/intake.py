@@ -44,6 +44,7 @@ from typing import Any, Protocol
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from xiaowei.data.governed_party import governed_party
 from xiaowei.entities.registry_names import check_user
 from xiaowei.origination.decide import ApplicationError, validate_application
 from xiaowei.origination.due_diligence import DueDiligence
@@ -149,14 +150,7 @@ def governed_party_key(analytic: Any) -> PartyKey:
     decision lock.
     """
     def key(uscc: str | None, id_number: str | None) -> str | None:
-        for kind, value in (("uscc", uscc), ("id", id_number)):
-            if value:
-                row = analytic.connection.execute(
-                    "SELECT party_id FROM gov.party_key WHERE kind = ? AND value = ? LIMIT 1",
-                    [kind, value]).fetchone()
-                if row is not None:
-                    return str(row[0])
-        return None
+        return governed_party(analytic.connection, uscc, id_number)
 
     return key
 

@@ -7,10 +7,11 @@ application with them, and closes them when it ends.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from xiaowei.origination.decide import DEFAULT_PACK, DefaultDecider, batch_tag_reader
 from xiaowei.origination.intake import PartyKey, governed_party_key
@@ -25,6 +26,9 @@ class IntakeDecider:
 
     decider: DefaultDecider
     party_key: PartyKey
+    reader: Callable[[], Any] | None = None
+    """A new cursor over the analytic store for a page or report (cursors are safe to use
+    beside the decider's own connection; close it when done)."""
 
 
 @contextmanager
@@ -56,7 +60,7 @@ def open_intake_decider(analytic_path: Path | str, *,
         name = decider.pack.name
         if strategies is not None and strategies.live_version(name) is not None:
             decider.follow(strategies, name, interval=interval)
-        yield IntakeDecider(decider, governed_party_key(analytic))
+        yield IntakeDecider(decider, governed_party_key(analytic), analytic.connection.cursor)
 
 
 __all__ = ["IntakeDecider", "open_intake_decider"]

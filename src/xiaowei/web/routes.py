@@ -248,8 +248,10 @@ def customers(request: Request, user: Viewer, q: str = "") -> Response:
 @router.get("/customers/{party_id}", response_class=HTMLResponse)
 def customer(request: Request, user: Viewer, party_id: str) -> Response:
     me = require(user, "customers.read")
+    intake = getattr(request.app.state, "intake", None)
     return page(request, "customer.html", me, **customer_views.customer_360(
-        _engine(request), me, party_id, language(request)))
+        _engine(request), me, party_id, language(request),
+        analytic=getattr(intake, "reader", None)))
 
 
 # -- strategies and models -----------------------------------------------------------------

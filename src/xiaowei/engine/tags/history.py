@@ -230,6 +230,15 @@ class TagHistory:
             for e, t, d, old, new, appeared, gone in rows
         ]
 
+    def entity_history(self, entity_id: str, tags: Iterable[str] | None = None
+                       ) -> list[tuple[str, dt.date, dt.date | None, str | None]]:
+        """One entity's intervals — (tag, valid_from, valid_to, value as canonical text) —
+        ordered by tag and date: how each of its tags moved, for a person reading one file."""
+        where, params = self._tag_filter(tags, {"e": entity_id})
+        return [(t, f, u, v) for t, f, u, v in self._con.execute(
+            f"SELECT tag, valid_from, valid_to, value_text FROM {self._history} "
+            f"WHERE entity_id = $e{where} ORDER BY tag, valid_from", params).fetchall()]
+
     def run_days(self) -> dict[str, dt.date]:
         """Each tag's latest applied as-of: how fresh its open interval (``latest``) is."""
         rows = self._con.execute(f"SELECT tag, max(as_of) FROM {self._runs} GROUP BY tag")

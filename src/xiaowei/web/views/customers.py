@@ -1,21 +1,28 @@
 """Customer 360: who the customer is (masked), what the bank knows of them (tags by category,
 with how each value changed between decisions), their relationships, loans, decisions, tasks.
 
-Why tags from the decision log: ``decision_log.inputs`` holds exactly the values the engine
-read at each decision, so the history shown is what the bank *knew then* (point in time) —
-the same file an auditor would ask for. Labels and categories come from the tag catalogue.
+Where the tags come from: the nightly batch's tag history when the analytic store has one
+(every value the bank held for the customer, day by day, and when it changed); otherwise the
+decision log, whose ``inputs`` hold exactly the values the engine read at each decision (what
+the bank *knew then*). Labels and categories come from the tag catalogue. The post-loan panel
+reads the batch's own rows (:mod:`xiaowei.postloan.customer_view`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 from markupsafe import Markup
 from sqlalchemy import Engine, func, select
 
-from xiaowei.data.tags.service import bank_catalogue
+from xiaowei.data.governed_party import governed_party
+from xiaowei.data.tags.service import HISTORY_SCHEMA, bank_catalogue
+from xiaowei.engine.tags import TagHistory
 from xiaowei.entities.masking import mask_id_number, mask_phone, mask_uscc
+from xiaowei.postloan.customer_view import postloan_summary
+from xiaowei.postloan.warning_catalogue import load_warning_catalogue
 from xiaowei.security.principal import visible_parties
 from xiaowei.store.database import transaction
 from xiaowei.store.tables import Application, Decision, DecisionLog, Loan, Party, Task
@@ -57,8 +64,11 @@ def customer_list(engine: Engine, user: WebUser, query: str = "") -> list[dict[s
                  "latest": r[2]} for r in rows]
 
 
-def customer_360(engine: Engine, user: WebUser, party_id: str, lang: str) -> dict[str, Any]:
-    """Everything on the customer page (404 outside the person's scope)."""
+def customer_360(engine: Engine, user: WebUser, party_id: str, lang: str,
+                 analytic: Callable[[], Any] | None = None) -> dict[str, Any]:
+    """Everything on the customer page (404 outside the person's scope). ``analytic`` opens a
+    cursor over the analytic store: then the tags come from the nightly batch's history and
+    the post-loan panel shows the loans' classes and the warnings."""
     with transaction(engine) as session:
         visible_party(session, user, party_id)
         party = session.get(Party, party_id)
@@ -82,10 +92,15 @@ def customer_360(engine: Engine, user: WebUser, party_id: str, lang: str) -> dic
         tasks = session.scalars(select(Task).where(Task.party_id == party_id)
                                 .order_by(Task.created_at.desc())).all()
         shown = shown_status(session, list(apps))
-        tags = tag_groups([(log.decided_at, dict(log.inputs or {})) for log in logs], lang)
+        batch = _from_batch(analytic, party.uscc, party.id_number, lang)
+        snapshots = batch["snapshots"] or [(log.decided_at, dict(log.inputs or {}))
+                                           for log in logs]
+        tags = tag_groups(snapshots, lang)
         latest = tags["latest"]
         return {
             "identity": identity, "tag_groups": tags["groups"],
+            "tags_source": "batch" if batch["snapshots"] else "decisions",
+            "postloan": batch["postloan"],
             "graph": Markup(relationship_svg(party.name_masked, latest, lang)),
             "applications": [{"application_id": a.application_id, "amount": a.amount,
                               "product": a.product_intent, "status": shown[a.application_id],
@@ -99,6 +114,62 @@ def customer_360(engine: Engine, user: WebUser, party_id: str, lang: str) -> dic
             "tasks": [{"task_id": t.task_id, "kind": t.kind, "status": t.status,
                        "due_at": t.due_at, "claimed_by": t.claimed_by} for t in tasks],
         }
+
+
+def _from_batch(analytic: Callable[[], Any] | None, uscc: str | None,
+                id_number: str | None, lang: str) -> dict[str, Any]:
+    """The customer's tag history from the batch runs and the post-loan summary, read through
+    a cursor of its own; nothing when there is no analytic store or no governed party."""
+    empty: dict[str, Any] = {"snapshots": [], "postloan": None}
+    if analytic is None:
+        return empty
+    cursor = analytic()
+    try:
+        governed = governed_party(cursor, uscc, id_number)
+        if governed is None:
+            return empty
+        has_history = cursor.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = "
+            "'history'", [HISTORY_SCHEMA]).fetchone()
+        snapshots = []
+        if has_history and has_history[0]:
+            for tag, since, _until, text in TagHistory(
+                    cursor, schema=HISTORY_SCHEMA).entity_history(governed):
+                snapshots.append((since, {f"tag.{tag}": _typed(text)}))
+            snapshots.sort(key=lambda s: s[0])
+        return {"snapshots": snapshots, "postloan": _labelled(postloan_summary(cursor, governed),
+                                                             lang)}
+    finally:
+        cursor.close()
+
+
+CLASS_RANK = {"正常": 0, "关注": 1, "次级": 2, "可疑": 3, "损失": 4}
+
+
+def _labelled(summary: dict[str, Any] | None, lang: str) -> dict[str, Any] | None:
+    """Signal names as the catalogue's words and values with their threshold, for people."""
+    if summary is None:
+        return None
+    catalogue = load_warning_catalogue()
+    names = {s.name: pick(lang, s.zh, s.en) for s in catalogue.signals}
+    for w in summary["warnings"]:
+        w["label"] = names.get(w["signal"], w["signal"])
+        value, line = w["value"], w["threshold"]
+        w["shown"] = "—" if value is None else f"{value:.3g} / {line:.3g}"
+    for loan in summary["loans"]:
+        loan["class_rank"] = CLASS_RANK.get(loan["class"], 0)
+    return summary
+
+
+def _typed(text: str | None) -> Any:
+    """A history value's canonical text back as a number or flag where it is one."""
+    if text is None or text in ("true", "false"):
+        return None if text is None else text == "true"
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return int(number) if number.is_integer() and "." not in text else number
 
 
 def tag_groups(snapshots: list[tuple[Any, dict[str, Any]]], lang: str) -> dict[str, Any]:
