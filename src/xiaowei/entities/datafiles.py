@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
@@ -109,3 +110,17 @@ def packaged_text(name: str) -> str:
 def load_packaged(model: type[ModelT], name: str) -> ModelT:
     """Load and validate ``entities/data/<name>`` from the installed package."""
     return validate_loaded(model, parse_yaml(packaged_text(name), name))
+
+
+def load_data_file(model: type[ModelT], package: str, default_file: str,
+                   path: Path | str | None = None) -> ModelT:
+    """``model`` from an edited file at ``path``, or from ``default_file`` shipped in
+    ``package``; a mistake is a :class:`DataFileError` naming ``file:line: key: problem``.
+
+    Why one loader: every domain keeps its rules as YAML beside its code (warning signals,
+    classification ladders, collection steps …) and each must fail the same clear way."""
+    if path is None:
+        text = resources.files(package).joinpath(default_file).read_text("utf-8")
+        return validate_loaded(model, parse_yaml(text, default_file))
+    path = Path(path)
+    return validate_loaded(model, parse_yaml(path.read_text("utf-8"), path.name))

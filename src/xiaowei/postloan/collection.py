@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
@@ -25,7 +24,7 @@ from sqlalchemy import Engine
 
 from xiaowei.engine.workflow import NewTask, QueueRules, ServiceLevel, TaskView, WorkQueue
 from xiaowei.engine.workflow.errors import WorkflowError
-from xiaowei.entities.datafiles import parse_yaml, validate_loaded
+from xiaowei.entities.datafiles import load_data_file
 from xiaowei.entities.task import TaskKind
 from xiaowei.origination.work_rules import CalendarSpec, Strict
 from xiaowei.postloan.warning_tasks import SYSTEM, loan_owners
@@ -84,11 +83,7 @@ class CollectionRules(Strict):
 
 
 def load_collection_rules(path: Path | str | None = None) -> CollectionRules:
-    if path is None:
-        text = resources.files(__package__).joinpath(RULES_FILE).read_text("utf-8")
-        return validate_loaded(CollectionRules, parse_yaml(text, RULES_FILE))
-    path = Path(path)
-    return validate_loaded(CollectionRules, parse_yaml(path.read_text("utf-8"), path.name))
+    return load_data_file(CollectionRules, __package__, RULES_FILE, path)
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import IntEnum
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, model_validator
 
 from xiaowei.engine.workflow import WorkingCalendar
-from xiaowei.entities.datafiles import parse_yaml, validate_loaded
+from xiaowei.entities.datafiles import load_data_file
 from xiaowei.origination.work_rules import CalendarSpec, Strict
 
 CATALOGUE_FILE = "warning_signals.yaml"
@@ -162,8 +161,4 @@ class WarningCatalogue(Strict):
 def load_warning_catalogue(path: Path | str | None = None) -> WarningCatalogue:
     """The packaged catalogue, or an edited copy at ``path``; ``DataFileError`` naming
     ``file:line: key: problem`` when it is wrong."""
-    if path is None:
-        text = resources.files(__package__).joinpath(CATALOGUE_FILE).read_text("utf-8")
-        return validate_loaded(WarningCatalogue, parse_yaml(text, CATALOGUE_FILE))
-    path = Path(path)
-    return validate_loaded(WarningCatalogue, parse_yaml(path.read_text("utf-8"), path.name))
+    return load_data_file(WarningCatalogue, __package__, CATALOGUE_FILE, path)

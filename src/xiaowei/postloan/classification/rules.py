@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 from functools import lru_cache
-from importlib import resources
 from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from xiaowei.entities.datafiles import parse_yaml, validate_loaded
+from xiaowei.entities.datafiles import load_data_file
 from xiaowei.postloan.classification.classes import LoanClass
 
 DEFAULT_FILE = "classification.yaml"
@@ -244,13 +243,7 @@ def signal_code(name: str) -> str:
 
 def load_classification_rules(path: Path | str | None = None) -> ClassificationRules:
     """Load and validate a classification file (the packaged one by default)."""
-    if path is None:
-        text = resources.files(__package__).joinpath(DEFAULT_FILE).read_text("utf-8")
-        name = DEFAULT_FILE
-    else:
-        text = Path(path).read_text(encoding="utf-8")
-        name = str(path)
-    return validate_loaded(ClassificationRules, parse_yaml(text, name))
+    return load_data_file(ClassificationRules, __package__, DEFAULT_FILE, path)
 
 
 @lru_cache(maxsize=1)

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from xiaowei.entities.datafiles import parse_yaml, validate_loaded
+from xiaowei.entities.datafiles import load_data_file
 
 DEFAULT_FILE = "staging.yaml"
 Fraction = Annotated[Decimal, Field(ge=0, le=1)]
@@ -98,13 +97,7 @@ class StagingRules(_Strict):
 
 def load_staging_rules(path: Path | str | None = None) -> StagingRules:
     """Load and validate a staging file (the packaged one by default)."""
-    if path is None:
-        text = resources.files(__package__).joinpath(DEFAULT_FILE).read_text("utf-8")
-        name = DEFAULT_FILE
-    else:
-        text = Path(path).read_text(encoding="utf-8")
-        name = str(path)
-    return validate_loaded(StagingRules, parse_yaml(text, name))
+    return load_data_file(StagingRules, __package__, DEFAULT_FILE, path)
 
 
 @lru_cache(maxsize=1)
