@@ -36,7 +36,8 @@ def _row(task: Task, now: dt.datetime, lang: str) -> dict[str, Any]:
             if task.kind in TaskKind._value2member_map_ else task.kind,
             "status_text": pick(lang, TaskStatus(task.status).zh, task.status.replace("_", " ")),
             "application_id": task.application_id, "party_id": task.party_id,
-            "party_name": app.party.name_masked if app is not None else "—",
+            "party_name": app.party.name_masked if app is not None else (
+                task.party.name_masked if task.party is not None else "—"),  # post-loan work
             "amount": app.amount if app is not None else None,
             "due_at": due, "late": due is not None and due < now,
             "dd_level": (task.payload or {}).get("dd_level")}
