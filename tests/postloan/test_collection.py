@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
-from tests.postloan.test_monitoring import _copy_bank
+from tests.postloan.bank_copy import copy_bank
 
 from xiaowei.data.tags.service import data_as_of
 from xiaowei.entities.datafiles import DataFileError
@@ -63,7 +63,7 @@ def test_a_bad_rules_file_names_its_line(tmp_path: Path) -> None:
 
 @pytest.fixture
 def book(pipeline_bank: dict[str, Any], pipeline_store: Engine, tmp_path: Path):
-    analytic = AnalyticStore(_copy_bank(pipeline_bank, tmp_path / "bank"), read_only=False)
+    analytic = AnalyticStore(copy_bank(pipeline_bank, tmp_path / "bank"), read_only=False)
     day = data_as_of(analytic)
     run_monitoring(analytic, day - dt.timedelta(days=1), full_tags=False)
     run_monitoring(analytic, day, full_tags=False)

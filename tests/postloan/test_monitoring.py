@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.postloan.bank_copy import copy_bank
 from typer.testing import CliRunner
 
 from xiaowei.cli.main import app
@@ -20,19 +20,9 @@ from xiaowei.postloan.monitoring import run_monitoring
 from xiaowei.store.analytic import AnalyticStore
 
 
-def _copy_bank(bank: dict[str, Any], dest: Path) -> Path:
-    """The session's tiny analytic store and its governed snapshot, copied: the batch writes."""
-    source = Path(bank["analytic"])
-    dest.mkdir(parents=True, exist_ok=True)
-    shutil.copy(source, dest / source.name)
-    if (source.parent / "governed").is_dir():
-        shutil.copytree(source.parent / "governed", dest / "governed")
-    return dest / source.name
-
-
 @pytest.fixture
 def store(pipeline_bank: dict[str, Any], tmp_path: Path) -> Path:
-    return _copy_bank(pipeline_bank, tmp_path / "bank")
+    return copy_bank(pipeline_bank, tmp_path / "bank")
 
 
 def _rows(analytic: AnalyticStore, table: str, day_column: str, day: dt.date) -> list[tuple]:
@@ -119,7 +109,7 @@ def test_spark_gives_the_same_day_as_duckdb(pipeline_bank: dict[str, Any],
                                             tmp_path: Path) -> None:
     results: dict[str, Any] = {}
     for engine in ("duckdb", "spark"):
-        path = _copy_bank(pipeline_bank, tmp_path / engine)
+        path = copy_bank(pipeline_bank, tmp_path / engine)
         with AnalyticStore(path, read_only=False) as analytic:
             day = data_as_of(analytic)
             run = run_monitoring(analytic, day, engine=engine, full_tags=False)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
-from tests.postloan.test_monitoring import _copy_bank
+from tests.postloan.bank_copy import copy_bank
 from typer.testing import CliRunner
 
 from xiaowei.cli.main import app
@@ -28,7 +28,7 @@ from xiaowei.store.tables import Task
 @pytest.fixture
 def opened(pipeline_bank: dict[str, Any], pipeline_store: Engine, tmp_path: Path
            ) -> tuple[Engine, list[Any], dt.date, AnalyticStore]:
-    analytic = AnalyticStore(_copy_bank(pipeline_bank, tmp_path / "bank"), read_only=False)
+    analytic = AnalyticStore(copy_bank(pipeline_bank, tmp_path / "bank"), read_only=False)
     day = data_as_of(analytic)
     run_monitoring(analytic, day, full_tags=False)
     tasks = open_warning_tasks(pipeline_store, analytic.connection, day)
@@ -94,7 +94,7 @@ def test_the_nightly_command_opens_the_tasks(pipeline_bank: dict[str, Any],
                                             pipeline_store: Engine, tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XIAOWEI_ANALYTIC_PATH",
-                       str(_copy_bank(pipeline_bank, tmp_path / "cli")))
+                       str(copy_bank(pipeline_bank, tmp_path / "cli")))
     monkeypatch.setenv("XIAOWEI_DATABASE_URL",
                        pipeline_store.url.render_as_string(hide_password=False))
     res = CliRunner().invoke(app, ["postloan", "run", "--signal-tags-only", "--json"])

@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
-from tests.postloan.test_monitoring import _copy_bank
+from tests.postloan.bank_copy import copy_bank
 from tests.web.workbench import sign_in, workbench_app
 
 from xiaowei.data.tags.service import data_as_of
@@ -22,7 +22,7 @@ from xiaowei.store.tables import Loan
 
 def test_the_customer_page_shows_the_batch(pipeline_bank: dict[str, Any],
                                            pipeline_store: Engine, tmp_path: Path) -> None:
-    copy = _copy_bank(pipeline_bank, tmp_path / "bank")
+    copy = copy_bank(pipeline_bank, tmp_path / "bank")
     with AnalyticStore(copy, read_only=False) as analytic:
         day = data_as_of(analytic)
         run_monitoring(analytic, day, full_tags=True)  # the tag history too
