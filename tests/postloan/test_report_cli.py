@@ -139,3 +139,29 @@ def test_migration_takes_the_classes_of_the_monitoring_batch(store: Path) -> Non
     floors = _json(["migration", "--store", str(store), "--start", "2024-01-31", "--as-of",
                     "2024-03-31", "--json"])
     assert floors["basis"] == "dpd_floors"
+
+
+def test_recovery_and_regulatory_reports(pipeline_bank: dict, tmp_path) -> None:
+    """Recovery shares lie in [0, 1] per bucket; the regulatory view's inclusive book is part
+    of the whole book and its verdicts are booleans."""
+    import json as _json
+
+    from tests.postloan.bank_copy import copy_bank
+    from typer.testing import CliRunner as _Runner
+
+    from xiaowei.cli.main import app as main_app
+
+    store = copy_bank(pipeline_bank, tmp_path / "bank")
+    res = _Runner().invoke(main_app, ["report", "recovery", "--store", str(store), "--json"])
+    assert res.exit_code == 0, res.output
+    doc = _json.loads(res.stdout)
+    assert doc["buckets"] and all(0 <= (b["collected_share"] or 0) <= 1 for b in doc["buckets"])
+    assert _Runner().invoke(main_app, ["report", "recovery", "--store", str(store),
+                                       "--months", "0"]).exit_code == 2
+    reg = _Runner().invoke(main_app, ["report", "regulatory", "--store", str(store), "--json"])
+    assert reg.exit_code == 0, reg.output
+    r = _json.loads(reg.stdout)
+    now = r["current"]
+    assert now["inclusive"]["balance_yuan"] <= now["overall"]["balance_yuan"]
+    assert now["inclusive"]["borrowers"] <= now["overall"]["borrowers"]
+    assert r["borrowers_ok"] in (True, False)

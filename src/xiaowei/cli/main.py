@@ -16,6 +16,7 @@ from xiaowei.cli import (
     model_cmd,
     postloan_cmd,
     quality_cmd,
+    report_book,  # noqa: F401 — registers `report recovery` and `report regulatory`
     report_cmd,
     review_cmd,
     serve_cmd,
