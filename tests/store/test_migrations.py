@@ -37,13 +37,15 @@ MODEL_TABLES = {
     "login_attempt",
     "audit_log",
     "audit_head",
+    "loan_payment",
 }
 REGISTRY_TABLES = {"model_version", "model_event"}
 STRATEGY_TABLES = {"strategy_version", "strategy_event", "strategy_live"}
 PIPELINE_TABLES = {"task_event", "application_intake", "decision_log"}
 AUTH_TABLES = {"app_user", "api_token", "web_session", "login_attempt", "audit_log",
                "audit_head"}
-HEAD = "0005"
+PAYMENT_TABLES = {"loan_payment"}
+HEAD = "0006"
 
 
 def _tables(url: str) -> set[str]:
@@ -77,13 +79,13 @@ def test_upgrade_downgrade_upgrade(db_url: str) -> None:
 
 
 def test_model_registry_revision_goes_down_to_0001_and_back(db_url: str) -> None:
-    later = REGISTRY_TABLES | STRATEGY_TABLES | PIPELINE_TABLES | AUTH_TABLES
+    later = REGISTRY_TABLES | STRATEGY_TABLES | PIPELINE_TABLES | AUTH_TABLES | PAYMENT_TABLES
     upgrade(db_url, "0001")
     assert _tables(db_url) == MODEL_TABLES - later | {"alembic_version"}
     upgrade(db_url, "0002")
     assert current_revision(db_url) == "0002"
-    assert _tables(db_url) == MODEL_TABLES - STRATEGY_TABLES - PIPELINE_TABLES - AUTH_TABLES | {
-        "alembic_version"}
+    since_0002 = STRATEGY_TABLES | PIPELINE_TABLES | AUTH_TABLES | PAYMENT_TABLES
+    assert _tables(db_url) == MODEL_TABLES - since_0002 | {"alembic_version"}
 
     downgrade(db_url, "0001")
     assert current_revision(db_url) == "0001"
@@ -96,8 +98,8 @@ def test_strategy_revision_goes_down_to_0002_and_back(db_url: str) -> None:
     upgrade(db_url)
     downgrade(db_url, "0002")
     assert current_revision(db_url) == "0002"
-    assert _tables(db_url) == MODEL_TABLES - STRATEGY_TABLES - PIPELINE_TABLES - AUTH_TABLES | {
-        "alembic_version"}
+    since_0002 = STRATEGY_TABLES | PIPELINE_TABLES | AUTH_TABLES | PAYMENT_TABLES
+    assert _tables(db_url) == MODEL_TABLES - since_0002 | {"alembic_version"}
     upgrade(db_url)
     assert current_revision(db_url) == HEAD
     assert _tables(db_url) == MODEL_TABLES | {"alembic_version"}
@@ -119,7 +121,8 @@ def test_pipeline_revision_goes_down_to_0003_and_back(db_url: str) -> None:
     assert _task_columns(db_url) >= TASK_QUEUE_COLUMNS
     downgrade(db_url, "0003")
     assert current_revision(db_url) == "0003"
-    assert _tables(db_url) == MODEL_TABLES - PIPELINE_TABLES - AUTH_TABLES | {"alembic_version"}
+    assert _tables(db_url) == MODEL_TABLES - PIPELINE_TABLES - AUTH_TABLES - PAYMENT_TABLES | {
+        "alembic_version"}
     assert not TASK_QUEUE_COLUMNS & _task_columns(db_url)
     upgrade(db_url)
     assert current_revision(db_url) == HEAD

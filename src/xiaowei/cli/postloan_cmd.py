@@ -31,7 +31,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from xiaowei.cli import postloan_run, postloan_train
+from xiaowei.cli import postloan_repay, postloan_run, postloan_train
 from xiaowei.cli.output import err, fail, out
 from xiaowei.entities.datafiles import DataFileError
 from xiaowei.postloan.classification import (
@@ -59,6 +59,7 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="print one JSON list")]
 
 app.command("run")(postloan_run.run)
 app.command("train")(postloan_train.train_behaviour)
+app.command("repay")(postloan_repay.repay)
 
 
 @app.callback()

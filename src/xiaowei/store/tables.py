@@ -203,6 +203,24 @@ class Repayment(Base):
     loan: Mapped[Loan] = relationship()
 
 
+class LoanPayment(Base):
+    """Money received for a loan (migration 0006): booked once by the sender's payment id,
+    with how it was allocated — ``{"penalty", "interest", "principal", "suspense"}`` in yuan
+    as text (exact) — so a resent file books nothing twice and every yuan is accounted for."""
+
+    __tablename__ = "loan_payment"
+
+    payment_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loan.loan_id"), index=True)
+    paid_on: Mapped[dt.date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money())
+    allocation: Mapped[Any] = mapped_column(JSON)
+    received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    received_by: Mapped[str] = mapped_column(String(64))
+
+    loan: Mapped[Loan] = relationship()
+
+
 class Task(Base):
     """Work for a person that a decision created: a visit, a review, a collection call."""
 

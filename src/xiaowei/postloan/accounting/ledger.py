@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from xiaowei.entities.lending import LoanStatus, RepaymentMethod
+from xiaowei.postloan.accounting.allocation import Component
 from xiaowei.postloan.accounting.amounts import ZERO
 from xiaowei.postloan.accounting.config import AccountingConfig, default_config
 from xiaowei.postloan.accounting.contract import LoanContract
@@ -216,6 +217,26 @@ class LoanLedger:
         dpd = days_past_due(position.overdue_since, as_of, self.config.grace_days)
         return replace(position, dpd=dpd, bucket=self.config.ladder.bucket(dpd),
                        status=_status(position, book, dpd))
+
+    def allocations(self, loan_id: str, as_of: date) -> dict[str, dict[str, Decimal]]:
+        """How each payment of the loan in force on ``as_of`` was applied — per payment id,
+        the amount to each component and to suspense: what a booking stores beside the
+        payment, so that every yuan received is accounted for."""
+        loan = self._file(loan_id)
+        until = as_of if loan.write_off is None else min(as_of, loan.write_off.written_off_on)
+        out: dict[str, dict[str, Decimal]] = {}
+        for index in range(loan.segment_on(until) + 1):
+            for applied in loan.book(index, until).applied:
+                if applied.payment_id is None:
+                    continue  # suspense released later: already counted under its payment
+                row = out.setdefault(applied.payment_id, {"suspense": Decimal("0.00")})
+                for component in Component:
+                    row[component.value] = row.get(component.value, Decimal("0.00")) + \
+                        applied.allocation.total(component)
+                row["principal_prepaid"] = row.get("principal_prepaid", Decimal("0.00")) + \
+                    applied.principal_prepaid
+                row["suspense"] += applied.to_suspense
+        return out
 
     def positions(self, as_of: date) -> list[LoanPosition]:
         """Every loan disbursed by ``as_of``, in the order they were added."""
