@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
 from xiaowei.security.roles import SCOPES, RoleBook, default_roles, grants
-from xiaowei.store.tables import Application, AppUser, Party, Task
+from xiaowei.store.tables import Application, AppUser, CustomerManager, Party, Task
 
 
 class PermissionDenied(PermissionError):
@@ -104,13 +104,18 @@ def visible_parties(principal: Principal) -> ColumnElement[bool]:
 
 def visible_tasks(principal: Principal) -> ColumnElement[bool]:
     """Condition on ``task``: own (assigned to them), the branch's (by the application's
-    branch), or all."""
+    branch, or for post-loan work by the holding manager's branch), or all."""
     scope = principal.scope("tasks")
     if scope == "all":
         return true()
     if scope == "branch" and principal.branch_id is not None:
-        return Task.application_id.in_(select(Application.application_id)
-                                       .where(Application.branch_id == principal.branch_id))
+        # A credit task belongs to its application's branch; post-loan work (warnings,
+        # collection) has no application and belongs to the branch of the manager holding it.
+        return or_(Task.application_id.in_(select(Application.application_id)
+                                           .where(Application.branch_id == principal.branch_id)),
+                   and_(Task.application_id.is_(None), Task.assignee_id.in_(
+                       select(CustomerManager.manager_id)
+                       .where(CustomerManager.branch_id == principal.branch_id))))
     if scope == "own" and principal.manager_id is not None:
         return Task.assignee_id == principal.manager_id
     return false()
