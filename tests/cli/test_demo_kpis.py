@@ -53,3 +53,10 @@ def test_demo_json_has_digital_and_traditional_kpis(home: Path) -> None:
     assert post["traditional"]["onsite_inspections"] == pytest.approx(
         post["loan_months"] * 4 / 12, abs=0.01)  # every loan, every quarter
     assert sum(post["strata_loan_months"].values()) == post["loan_months"]
+    # Customer operations (issue 8): the contract's four figures on both sides.
+    ops = doc["operations"]
+    for side in ("digital", "traditional"):
+        assert {"good_churn_at_maturity", "offer_conversion", "random_conversion",
+                "balance_per_manager"} <= set(ops[side]), side
+        assert 0 <= ops[side]["good_churn_at_maturity"] <= 1
+    assert ops["digital"]["random_conversion"] == ops["traditional"]["random_conversion"]

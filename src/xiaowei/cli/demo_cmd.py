@@ -16,6 +16,7 @@ from rich.table import Table
 
 from xiaowei.cli.charts import bar_table
 from xiaowei.cli.demo_kpis import render_kpis, run_kpis
+from xiaowei.cli.demo_operations import render_operations, run_operations
 from xiaowei.cli.demo_postloan import render_postloan, run_postloan
 from xiaowei.cli.govern_cmd import render_govern, run_govern
 from xiaowei.cli.load_cmd import render_load, run_load
@@ -72,6 +73,7 @@ def demo(
                                                                  total=total))
             kpis = run_kpis(analytic, dest, home / "work")
             postloan = run_postloan(analytic, engine, home / "work")
+            operations = run_operations(analytic, dest)
         users = create_demo_users(engine)
     finally:
         engine.dispose()
@@ -82,6 +84,7 @@ def demo(
     summary["load"] = report.to_json()
     summary["kpis"] = kpis
     summary["postloan"] = postloan
+    summary["operations"] = operations
     # Generated now and shown only in this output: the store keeps argon2 hashes alone.
     summary["demo_users"] = [{"name": name, "password": password}
                              for name, password in users.items()]
@@ -94,6 +97,7 @@ def demo(
     render_tags(summary["tags"])
     render_kpis(kpis)
     render_postloan(postloan)
+    render_operations(operations)
     render_users(users)
     err.print(f"数据在 data in {home} · 用时 took {summary['seconds']} s")
 
