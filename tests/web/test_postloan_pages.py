@@ -71,6 +71,9 @@ def test_a_warning_is_worked_and_confirmed_by_a_second_person(
                                     follow_redirects=False)
         assert anonymous.status_code == 303 and "/web/login" in anonymous.headers["location"]
         s_csrf = _sign_in(supervisor, "zhao.sup")
+        dashboard = supervisor.get("/web/dashboard")
+        assert dashboard.status_code == 200 and "贷后预警待处置" in dashboard.text
+        assert "五级分类（贷后日批）" in dashboard.text  # the batch's classes, charted
         page = supervisor.get(url)
         assert page.status_code == 200 and 'id="confirm"' in page.text
         forged = supervisor.post(f"{url}/confirm", data={"csrf_token": "forged"})

@@ -115,7 +115,9 @@ def switch_language(code: str, next: str = "/web/tasks") -> Response:
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard(request: Request, user: Viewer) -> Response:
     me = require(user, "dashboard")
-    data = dashboard_views.dashboard(_engine(request), me, translations(language(request)))
+    intake = getattr(request.app.state, "intake", None)
+    data = dashboard_views.dashboard(_engine(request), me, translations(language(request)),
+                                     analytic=getattr(intake, "reader", None))
     return page(request, "dashboard.html", me, **data)
 
 

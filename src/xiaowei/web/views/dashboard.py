@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from markupsafe import Markup
@@ -17,6 +18,7 @@ from sqlalchemy import Engine, func, select
 
 from xiaowei.entities.task import TaskKind
 from xiaowei.reports.svg import bar_chart, histogram
+from xiaowei.security.principal import visible_tasks
 from xiaowei.store.database import transaction
 from xiaowei.store.tables import Application, ApplicationIntake, Decision, DecisionLog, Loan, Task
 from xiaowei.web.access import application_scope
@@ -27,14 +29,19 @@ OPEN = ("open", "acknowledged", "in_progress", "escalated")
 DAYS = 14
 
 
+POSTLOAN_QUEUES = ("postloan_warning", "postloan_collection")
+CLASSES = ("正常", "关注", "次级", "可疑", "损失")
+
+
 def _day_start(now: dt.datetime) -> dt.datetime:
     local = now.astimezone(BEIJING)
     return dt.datetime.combine(local.date(), dt.time(), tzinfo=BEIJING).astimezone(dt.UTC)
 
 
-def dashboard(engine: Engine, user: WebUser, tr: Any,
-              now: dt.datetime | None = None) -> dict[str, Any]:
-    """The figures and charts of the dashboard, within the person's branch scope."""
+def dashboard(engine: Engine, user: WebUser, tr: Any, now: dt.datetime | None = None,
+              analytic: Callable[[], Any] | None = None) -> dict[str, Any]:
+    """The figures and charts of the dashboard, within the person's branch scope;
+    ``analytic`` (a cursor factory) adds the post-loan book's five-level classes."""
     now = now or dt.datetime.now(dt.UTC)
     today = _day_start(now)
     since = today - dt.timedelta(days=DAYS - 1)
@@ -62,6 +69,10 @@ def dashboard(engine: Engine, user: WebUser, tr: Any,
             select(Loan.status, func.count())
             .join(Application, Application.application_id == Loan.application_id)
             .group_by(Loan.status))).all()))
+        postloan = session.execute(
+            select(Task.queue, Task.payload, Task.due_at)
+            .where(Task.queue.in_(POSTLOAN_QUEUES), Task.status.in_(OPEN),
+                   visible_tasks(user))).all()
         field_open = session.scalar(scoped(
             select(func.count()).select_from(Task)
             .join(Application, Application.application_id == Task.application_id)
@@ -92,8 +103,43 @@ def dashboard(engine: Engine, user: WebUser, tr: Any,
         warnings.append(tr.gettext("%(n)d loans are overdue") % {"n": loans["overdue"]})
     if field_open:
         warnings.append(tr.gettext("%(n)d field tasks are open") % {"n": field_open})
-    return {"figures": figures, "warnings": warnings,
-            "charts": [_intake_chart(received, since, tr), _book_chart(loans, tr)]}
+    open_warnings = [r for r in postloan if r[0] == POSTLOAN_QUEUES[0]]
+    if open_warnings:
+        red = sum(1 for r in open_warnings if (r[1] or {}).get("level") == "red")
+        late = sum(1 for r in open_warnings if r[2] is not None and _aware(r[2]) < now)
+        warnings.append(tr.gettext("%(n)d post-loan warnings open: %(red)d red, %(late)d past "
+                                   "their deadline") % {"n": len(open_warnings), "red": red,
+                                                        "late": late})
+    collecting = len(postloan) - len(open_warnings)
+    if collecting:
+        warnings.append(tr.gettext("%(n)d collection tasks open") % {"n": collecting})
+    charts = [_intake_chart(received, since, tr), _book_chart(loans, tr)]
+    classes = _classes(analytic)
+    if classes:
+        charts.append(Markup(bar_chart(
+            list(classes), list(classes.values()), title=tr.gettext("Five-level classes"),
+            value_format="{:.0f}", y_range=(0, max([5, *classes.values()])), width=360,
+            height=220)))
+    return {"figures": figures, "warnings": warnings, "charts": charts}
+
+
+def _classes(analytic: Callable[[], Any] | None) -> dict[str, int]:
+    """Loans by five-level class on the latest day the post-loan batch ran (empty when it
+    has not run, or there is no analytic store)."""
+    if analytic is None:
+        return {}
+    cursor = analytic()
+    try:
+        ran = cursor.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = "
+                             "'postloan' AND table_name = 'loan_day'").fetchone()
+        if not ran or not ran[0]:
+            return {}
+        rows = dict(cursor.execute(
+            "SELECT class, count(*) FROM postloan.loan_day WHERE as_of = (SELECT max(as_of) "
+            "FROM postloan.loan_day) GROUP BY class").fetchall())
+    finally:
+        cursor.close()
+    return {c: rows.get(c, 0) for c in CLASSES if c in rows}
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
