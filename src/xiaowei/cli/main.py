@@ -8,6 +8,7 @@ from xiaowei.cli import (
     apply_cmd,
     audit_cmd,
     backtest_cmd,
+    customers_cmd,
     db_cmd,
     decide_cmd,
     demo_cmd,
@@ -54,6 +55,7 @@ app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(audit_cmd.keys_app, name="keys")
 app.add_typer(postloan_cmd.app, name="postloan")
 app.add_typer(report_cmd.app, name="report")
+app.add_typer(customers_cmd.app, name="customers")
 app.command("serve")(serve_cmd.serve)
 app.add_typer(serve_cmd.api_app, name="api")
 
