@@ -18,12 +18,14 @@ STATIC = Path(__file__).parent / "static"
 def mount_web(app: FastAPI, home: Path) -> None:
     """Add the pages and their static files to ``app`` (``home``: XIAOWEI_HOME, where
     backtest reports and model artifacts live)."""
+    from xiaowei.web.operations_pages import router as operations_router
     from xiaowei.web.postloan_pages import router as postloan_router
     from xiaowei.web.routes import router
 
     app.state.web_home = str(home)
     app.include_router(router)
     app.include_router(postloan_router)
+    app.include_router(operations_router)
     app.mount("/web/static", StaticFiles(directory=STATIC), name="web-static")
 
 

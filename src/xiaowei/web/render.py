@@ -28,6 +28,8 @@ NAVIGATION = (
     ("applications.read", "/web/applications", "Applications"),
     ("review.read", "/web/reviews", "Review queue"),
     ("customers.read", "/web/customers", "Customers"),
+    ("customers.read", "/web/operations", "Customer operations"),
+    ("tasks.read", "/web/operations/plan", "My day"),
     ("strategies.read", "/web/strategies", "Strategies"),
     ("models.read", "/web/models", "Models"),
     ("field.use", "/web/field", "Field work"),
