@@ -23,6 +23,7 @@ from xiaowei.cli.load_cmd import render_load, run_load
 from xiaowei.cli.output import err, out, print_json, progress_bar
 from xiaowei.cli.sim_cmd import run_sim
 from xiaowei.config import get_settings
+from xiaowei.customers.operation_plan import digital_plan
 from xiaowei.data.summary import summarise
 from xiaowei.data.tags.overview import tag_overview
 from xiaowei.data.tags.service import compute_all, data_as_of
@@ -73,7 +74,7 @@ def demo(
                                                                  total=total))
             kpis = run_kpis(analytic, dest, home / "work")
             postloan = run_postloan(analytic, engine, home / "work")
-            operations = run_operations(analytic, dest)
+            operations = run_operations(analytic, dest, digital_plan)
         users = create_demo_users(engine)
     finally:
         engine.dispose()

@@ -9,6 +9,7 @@ from xiaowei.cli import (
     audit_cmd,
     backtest_cmd,
     customers_cmd,
+    customers_offers,
     db_cmd,
     decide_cmd,
     demo_cmd,
@@ -55,6 +56,9 @@ app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(audit_cmd.keys_app, name="keys")
 app.add_typer(postloan_cmd.app, name="postloan")
 app.add_typer(report_cmd.app, name="report")
+customers_cmd.app.command("offers")(customers_offers.offers)
+customers_cmd.app.command("renewals")(customers_offers.renewals)
+customers_cmd.app.command("train")(customers_offers.train)
 app.add_typer(customers_cmd.app, name="customers")
 app.command("serve")(serve_cmd.serve)
 app.add_typer(serve_cmd.api_app, name="api")
