@@ -36,6 +36,7 @@ from xiaowei.customers.balancing import (
 from xiaowei.customers.customer_tables import StaleCustomerDay, customer_days
 from xiaowei.customers.grades import Grade
 from xiaowei.customers.lifecycle import Stage
+from xiaowei.customers.operation_tasks import open_maintenance_tasks
 from xiaowei.customers.run import DEFAULT_MAX_TAG_AGE_DAYS, StaleTags, run_customers
 from xiaowei.customers.view import CustomerNotFound, customer_view, resolve_party
 from xiaowei.data.tags.service import data_as_of
@@ -68,6 +69,9 @@ def run(as_of: AsOf = None,
         max_tag_age: Annotated[int, typer.Option(
             "--max-tag-age", min=0, help="refuse when the governed data is older than this "
                                          "many days before the day")] = DEFAULT_MAX_TAG_AGE_DAYS,
+        open_tasks: Annotated[bool, typer.Option(
+            "--open-tasks", help="open a maintenance-visit task for each visit that fell due, "
+                                 "held by the customer's manager")] = False,
         as_json: Json = False) -> None:
     """客户运营日批 — grade, strategy and life-cycle stage of every customer as of a day."""
     with AnalyticStore(get_settings().analytic_path, read_only=False) as analytic:
@@ -81,7 +85,14 @@ def run(as_of: AsOf = None,
                                            tasks[kind], completed=done, total=total))
             except StaleTags as exc:
                 fail("tags are stale: " + "; ".join(exc.reasons))
-    doc = result.to_json()
+        doc = result.to_json()
+        if open_tasks:
+            engine = make_engine(get_settings().database_url)
+            try:
+                opened = open_maintenance_tasks(engine, analytic.connection, day)
+            finally:
+                engine.dispose()
+            doc["maintenance_tasks"] = opened.to_json()
     if as_json:
         print_json(doc)
         return
@@ -91,6 +102,9 @@ def run(as_of: AsOf = None,
     table.add_row("贷款余额 loan balance (万元)", f"{doc['balance_yuan'] / 10_000:,.0f}")
     table.add_row("日均存款 deposits, 6-month avg (万元)", f"{doc['deposits_yuan'] / 10_000:,.0f}")
     table.add_row("今日应走访 visits due", f"{doc['visits_due']:,}")
+    if "maintenance_tasks" in doc:
+        table.add_row("新开走访任务 visit tasks opened",
+                      f"{doc['maintenance_tasks']['opened']:,}")
     table.add_row("阶段变化 stage changes", f"{doc['events']:,}")
     table.add_row("风险来源 risk from", ", ".join(f"{k} {v:,}"
                                                  for k, v in doc["risk_sources"].items()))

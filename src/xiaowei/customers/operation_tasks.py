@@ -167,6 +167,42 @@ def open_offer_tasks(engine: Engine, con: duckdb.DuckDBPyConnection, book: Offer
     return Opened(tuple(opened), tuple(skipped))
 
 
+MAINTENANCE_DAYS = 7
+"""Calendar days a manager has to make a maintenance visit that fell due."""
+
+
+def open_maintenance_tasks(engine: Engine, con: duckdb.DuckDBPyConnection,
+                           as_of: dt.date) -> Opened:
+    """A maintenance-visit task for each customer whose visit fell due on the customer
+    batch's day (``customers.customer_day.visit_due``), held by the customer's manager, with
+    the grade's service package; one per customer and day, so a rerun opens nothing new."""
+    rows = con.execute(
+        "SELECT party_id, grade, lifecycle_stage, service_package, visit_every_days, "
+        "manager_id FROM customers.customer_day WHERE as_of = ? AND visit_due "
+        "ORDER BY grade, value_score DESC, party_id", [as_of]).fetchall()
+    if not rows:
+        return Opened((), ())
+    queue = operations_queue(engine)
+    opened: list[TaskView] = []
+    skipped: list[str] = []
+    with transaction(engine) as session:
+        owners = customer_owners(session, con, [r[0] for r in rows])
+        for party, grade, stage, package, every, manager_id in rows:
+            if party not in owners:
+                skipped.append(party)
+                continue
+            store_party, loan_manager = owners[party]
+            manager = manager_id or loan_manager
+            opened.append(queue.create_in(session, NewTask(
+                kind=str(TaskKind.MAINTENANCE_VISIT), queue=QUEUE,
+                task_id=f"MV{as_of:%y%m%d}-{party}"[:32], due_at=_noon(as_of, MAINTENANCE_DAYS),
+                claimed_by=manager, links={"party_id": store_party, "assignee_id": manager},
+                payload={"trigger": "maintenance", "customer": party, "grade": grade,
+                         "stage": stage, "service_package": package,
+                         "visit_every_days": every, "due_on": as_of.isoformat()}), SYSTEM))
+    return Opened(tuple(opened), tuple(skipped))
+
+
 def open_renewal_tasks(engine: Engine, con: duckdb.DuckDBPyConnection, run: RenewalRun,
                        loans: Sequence[str] | None = None) -> Opened:
     """Open the day's retention actions (every maturing loan with an action, or ``loans``):
@@ -338,5 +374,6 @@ def outcomes_by_task(engine: Engine) -> Mapping[str, str | None]:
 
 __all__ = ["KIND_OF_ACTION", "OFFER_KIND", "OUTCOMES", "PRODUCT_CODE", "QUEUE",
            "RENEWAL_CALL_KIND", "SYSTEM", "Opened", "accepted_products", "best_offers",
-           "campaign_results", "check_offers", "customer_owners", "open_offer_tasks",
+           "campaign_results", "check_offers", "customer_owners", "open_maintenance_tasks",
+           "open_offer_tasks",
            "open_renewal_tasks", "operations_queue", "outcomes_by_task", "record_outcome"]
