@@ -24,6 +24,9 @@ from xiaowei.cli.output import err, out, print_json, progress_bar
 from xiaowei.cli.sim_cmd import run_sim
 from xiaowei.config import get_settings
 from xiaowei.customers.operation_plan import digital_plan
+from xiaowei.customers.operation_tasks import open_maintenance_tasks
+from xiaowei.customers.run import run_customers
+from xiaowei.customers.visit_plan import visits_per_year_from_grades
 from xiaowei.data.summary import summarise
 from xiaowei.data.tags.overview import tag_overview
 from xiaowei.data.tags.service import compute_all, data_as_of
@@ -74,7 +77,15 @@ def demo(
                                                                  total=total))
             kpis = run_kpis(analytic, dest, home / "work")
             postloan = run_postloan(analytic, engine, home / "work")
-            operations = run_operations(analytic, dest, digital_plan)
+            graded = run_customers(analytic, as_of)  # grades price the maintenance visits
+            operations = run_operations(
+                analytic, dest, digital_plan,
+                visits_per_year=visits_per_year_from_grades(analytic.connection, as_of))
+            operations["customers_batch"] = {k: v for k, v in graded.to_json().items()
+                                             if k in ("as_of", "customers", "grades", "stages",
+                                                      "visits_due")}
+            operations["maintenance_tasks"] = open_maintenance_tasks(
+                engine, analytic.connection, as_of).to_json()["opened"]
         users = create_demo_users(engine)
     finally:
         engine.dispose()

@@ -278,6 +278,12 @@ def render_operations(doc: dict[str, Any]) -> None:
               f"{sum(d_d['retention_actions'].values()):,} · 到期优质客户 good customers matured "
               f"{d_d['good_matured']:,} (传统流失 churned {t_d['good_churned']:,}, 其中续贷被拒 "
               f"of them renewal rejected {t_d['good_churned_by_rejected_renewal']:,})")
+    batch = doc.get("customers_batch")
+    if batch:
+        out.print(f"[bold]客户日批 customer batch[/] {batch['as_of']}: {batch['customers']:,} 户 "
+                  f"customers · 维护等级 grades {batch['grades']} · 今日应走访 visits due "
+                  f"{batch['visits_due']:,} · 新开走访任务 visit tasks opened "
+                  f"{doc.get('maintenance_tasks', 0):,} → /web/operations, /web/operations/plan")
     out.print(f"[bold]口径 method[/]: {doc['method']}")
 
 
