@@ -6,6 +6,7 @@ script's output, because a store proven only on SQLite is not proven for a bank.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import uuid
@@ -155,3 +156,24 @@ def pipeline_store(db_url: str, pipeline_bank: dict[str, Any],
     source.dispose()
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def tiny_demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """``xiaowei demo --size tiny --seed 7 --json`` run once for the session: the demo takes
+    a minute and several tests read its one document (summary, KPIs, post-loan, operations);
+    ``database_url`` is where it stored its users."""
+    from typer.testing import CliRunner
+
+    from xiaowei.cli.main import app
+    from xiaowei.config import get_settings
+
+    home = tmp_path_factory.mktemp("tiny-demo") / "home"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XIAOWEI_HOME", str(home))
+        for name in ("XIAOWEI_DATABASE_URL", "XIAOWEI_ANALYTIC_PATH", "XIAOWEI_PII_KEY"):
+            mp.delenv(name, raising=False)
+        res = CliRunner().invoke(app, ["demo", "--size", "tiny", "--seed", "7", "--json"])
+        assert res.exit_code == 0, res.output
+        url = get_settings().database_url
+    return {"doc": json.loads(res.stdout), "home": home, "database_url": url}

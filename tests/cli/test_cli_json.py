@@ -13,7 +13,6 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from xiaowei.cli.main import app
-from xiaowei.config import get_settings
 from xiaowei.security.passwords import verify_password
 from xiaowei.store.database import make_engine
 from xiaowei.store.tables import AppUser
@@ -86,10 +85,8 @@ def test_sim_rejects_unknown_size(home: Path, tmp_path: Path) -> None:
     assert "--size must be one of tiny, small, bank" in res.stderr
 
 
-def test_demo_json_summary(home: Path) -> None:
-    res = runner.invoke(app, ["demo", "--size", "tiny", "--json"])
-    assert res.exit_code == 0, res.output
-    doc = json.loads(res.stdout)
+def test_demo_json_summary(tiny_demo: dict) -> None:
+    doc = tiny_demo["doc"]
     assert doc["applications"]["total"] > 100
     assert 0.4 < doc["applications"]["approval_rate"] < 0.95
     assert sum(doc["loans"]["dpd_buckets"].values()) == (
@@ -99,7 +96,7 @@ def test_demo_json_summary(home: Path) -> None:
     users = {u["name"]: u["password"] for u in doc["demo_users"]}
     assert {"demo.approver", "demo.customer-manager", "demo.auditor"} <= set(users)
     assert all(len(p) >= 16 for p in users.values())
-    engine = make_engine(get_settings().database_url)
+    engine = make_engine(tiny_demo["database_url"])
     try:  # the printed password is the one stored (as an argon2 hash, never in clear)
         with engine.connect() as c:
             stored = c.execute(select(AppUser.password_hash)
@@ -117,19 +114,19 @@ def test_demo_prints_a_readable_summary(home: Path) -> None:
         assert words in res.stdout
 
 
-def test_demo_money_is_exact(home: Path) -> None:
+def test_demo_money_is_exact(tiny_demo: dict) -> None:
     """Sums of money come back to the fen, never with float residue (SQLite keeps floats)."""
-    doc = json.loads(runner.invoke(app, ["demo", "--size", "tiny", "--json"]).stdout)
+    doc = tiny_demo["doc"]
     for key in ("principal_granted", "outstanding_principal"):
         whole, _, cents = doc["loans"][key].partition(".")
         assert whole.isdigit() and len(cents) == 2, doc["loans"][key]
 
 
-def test_demo_reports_the_datasets_fingerprint(home: Path, tmp_path: Path) -> None:
+def test_demo_reports_the_datasets_fingerprint(home: Path, tmp_path: Path,
+                                               tiny_demo: dict) -> None:
     """The summary's fingerprint is the simulated dataset's (the one `xiaowei sim` prints)."""
     sim = json.loads(runner.invoke(app, ["sim", "--size", "tiny", "--seed", "7", "--out",
                                          str(tmp_path / "ref"), "--json"]).stdout)
-    doc = json.loads(runner.invoke(app, ["demo", "--size", "tiny", "--seed", "7",
-                                         "--json"]).stdout)
+    doc = tiny_demo["doc"]
     assert doc["fingerprint"] == sim["fingerprint"]
     assert doc["tags"]["fingerprint"] != sim["fingerprint"]
