@@ -14,7 +14,6 @@ With ``--json`` each prints one JSON document on stdout.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 import typer
@@ -24,6 +23,7 @@ from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from xiaowei.cli.charts import bar_table
+from xiaowei.cli.days import command_day
 from xiaowei.cli.output import fail, out, print_json, progress_bar
 from xiaowei.config import get_settings
 from xiaowei.customers.balancing import (
@@ -39,7 +39,6 @@ from xiaowei.customers.lifecycle import Stage
 from xiaowei.customers.operation_tasks import open_maintenance_tasks
 from xiaowei.customers.run import DEFAULT_MAX_TAG_AGE_DAYS, StaleTags, run_customers
 from xiaowei.customers.view import CustomerNotFound, customer_view, resolve_party
-from xiaowei.data.tags.service import data_as_of
 from xiaowei.store.analytic import AnalyticStore
 from xiaowei.store.database import make_engine
 
@@ -49,19 +48,6 @@ AsOf = Annotated[str | None, typer.Option("--as-of", help="YYYY-MM-DD (default: 
                                                           "data's as-of)")]
 Json = Annotated[bool, typer.Option("--json", help="print one JSON document")]
 RISK_ZH = {"low": "低 low", "medium": "中 medium", "high": "高 high", "critical": "极高 critical"}
-
-
-def _day(text: str | None, analytic: AnalyticStore) -> dt.date:
-    if text is None:
-        try:
-            return data_as_of(analytic)
-        except LookupError as exc:
-            fail(str(exc))
-    try:
-        return dt.date.fromisoformat(str(text))
-    except ValueError:
-        fail(f"--as-of must be a date like 2025-12-31, got {text!r}")
-    raise AssertionError  # unreachable
 
 
 @app.command("run")
@@ -75,7 +61,7 @@ def run(as_of: AsOf = None,
         as_json: Json = False) -> None:
     """客户运营日批 — grade, strategy and life-cycle stage of every customer as of a day."""
     with AnalyticStore(get_settings().analytic_path, read_only=False) as analytic:
-        day = _day(as_of, analytic)
+        day = command_day(as_of, analytic)
         with progress_bar() as bar:
             tasks = {"steps": bar.add_task(f"客户日批 customers as of {day}", total=6),
                      "customers": bar.add_task("策略包 pack per customer", total=None)}
@@ -138,7 +124,7 @@ def show(party: Annotated[str, typer.Argument(help="governed party id, or the ba
 
     try:
         with AnalyticStore(settings.analytic_path, read_only=True) as analytic:
-            day = _day(as_of, analytic)
+            day = command_day(as_of, analytic)
             try:
                 governed = resolve_party(analytic.connection, party, store)
                 doc = customer_view(analytic.connection, governed, day)
@@ -217,7 +203,7 @@ def balance(as_of: AsOf = None,
         fail(f"--managers must be store or analytic, got {managers!r}")
     settings = get_settings()
     with AnalyticStore(settings.analytic_path, read_only=True) as analytic:
-        day = _day(as_of, analytic)
+        day = command_day(as_of, analytic)
         try:
             rows = customer_days(analytic.connection, day, columns=BALANCE_COLUMNS)
         except StaleCustomerDay as exc:

@@ -33,6 +33,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from xiaowei.cli.charts import bar_table
+from xiaowei.cli.days import command_day
 from xiaowei.cli.output import current_user, err, fail, out, print_json, progress_bar
 from xiaowei.config import get_settings
 from xiaowei.store.analytic import AnalyticStore
@@ -59,21 +60,6 @@ def _store() -> Iterator[AnalyticStore]:
         yield analytic
 
 
-def _day(text: str | None, analytic: AnalyticStore) -> dt.date:
-    from xiaowei.data.tags.service import data_as_of
-
-    if text is None:
-        try:
-            return data_as_of(analytic)
-        except LookupError as exc:
-            fail(str(exc))
-    try:
-        return dt.date.fromisoformat(str(text))
-    except ValueError:
-        fail(f"--as-of must be a date like 2025-12-31, got {text!r}")
-    raise AssertionError  # unreachable
-
-
 def _engine() -> Any:
     """The transactional store, migrated, or None when it cannot be reached."""
     from xiaowei.store import migrate
@@ -98,7 +84,7 @@ def offers(party: Annotated[str | None, typer.Argument(help="客户 governed par
 
     engine = _engine() if open_tasks else None
     with _store() as analytic:
-        day = _day(as_of, analytic)
+        day = command_day(as_of, analytic)
         propensity = load_offer_propensity()
         accepted = _accepted(engine, day, accepted_products)
         try:
@@ -226,7 +212,7 @@ def renewals(as_of: AsOf = None, open_tasks: OpenTasks = False, as_json: JsonFla
     prescreen = Prescreen(resolver)
     churn = load_churn_model()
     with _store() as analytic:
-        day = _day(as_of, analytic)
+        day = command_day(as_of, analytic)
         run = renewal_pipeline(analytic, day, churn=churn, prescreen=prescreen)
         opened = None
         if open_tasks:

@@ -13,7 +13,6 @@ day is the loaded data's as-of date; ``--since`` first runs every month-end from
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from typing import Annotated, Any
 
@@ -23,9 +22,9 @@ from rich.table import Table
 from sqlalchemy.exc import DBAPIError
 
 from xiaowei.cli.charts import bar_table
+from xiaowei.cli.days import command_day
 from xiaowei.cli.output import fail, out, print_json, progress_bar
 from xiaowei.config import get_settings
-from xiaowei.data.tags.service import data_as_of
 from xiaowei.modelling import RegistryError
 from xiaowei.postloan.behaviour_scorer import load_behaviour_score
 from xiaowei.postloan.collection import open_collection_tasks
@@ -37,19 +36,6 @@ from xiaowei.store.database import make_engine
 LEVEL_ZH = {"yellow": "黄色 yellow", "orange": "橙色 orange", "red": "红色 red"}
 TRACK_ZH = {"normal": "正常 normal", "watch": "关注名单 watch", "collect": "催收 collect",
             "dispose": "处置 dispose"}
-
-
-def _day(text: str | None, analytic: AnalyticStore) -> dt.date:
-    if text is None:
-        try:
-            return data_as_of(analytic)
-        except LookupError as exc:
-            fail(str(exc))
-    try:
-        return dt.date.fromisoformat(str(text))
-    except ValueError:
-        fail(f"--as-of must be a date like 2025-12-31, got {text!r}")
-    raise AssertionError  # unreachable
 
 
 def approved_behaviour_score() -> tuple[Any, str | None]:
@@ -89,8 +75,8 @@ def run(as_of: Annotated[str | None, typer.Option("--as-of", help="YYYY-MM-DD")]
         fail(f"--engine must be duckdb or spark, got {engine!r}")
     settings = get_settings()
     with AnalyticStore(settings.analytic_path, read_only=False) as analytic:
-        day = _day(as_of, analytic)
-        first = _day(since, analytic) if since is not None else None
+        day = command_day(as_of, analytic)
+        first = command_day(since, analytic, "--since") if since is not None else None
         if first is not None and first >= day:
             fail(f"--since {first} must be before the day {day}")
         with progress_bar() as bar:

@@ -25,15 +25,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from xiaowei.engine.models.master_scale import MasterScale
 from xiaowei.engine.models.metrics import discrimination, psi
-from xiaowei.engine.models.scorecard import Scorecard
+from xiaowei.modelling.scorecard_dir import fit_scorecard_dir
 from xiaowei.modelling.workbench import (
-    BIN_PREFIX,
-    DEVELOPMENT,
     MANIFEST,
     FittedModel,
-    file_fingerprint,
     load,
 )
 
@@ -100,33 +96,8 @@ def fit_scorecard(data: Path, out: Path, categorical: Sequence[str],
                   params: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """A scorecard on ``data`` (features + ``bad``) written as the workbench writes a model
     directory, so the registry and ``xiaowei model …`` read it as any other."""
-    table = pq.read_table(data)
-    y = np.asarray(table["bad"].to_numpy(zero_copy_only=False), dtype=np.int64)
-    X = table.drop_columns(["bad"])
-    model = Scorecard(**{**SCORECARD_PARAMS, **(params or {})},
-                      labels={f: labels[f] for f in X.column_names if f in labels})
-    cats = [c for c in categorical if c in X.column_names]
-    model.fit(X, y, categorical=cats)
-    pd = model.predict_proba(X)[:, 1]
-    quality = discrimination(y, pd)
-    (out / "scorecard.json").write_text(json.dumps(model.to_dict(), ensure_ascii=False), "utf-8")
-    development: dict[str, Any] = {"y": y, "pd": pd, "score": model.score(X)}
-    development |= {BIN_PREFIX + f: b.astype(str) for f, b in model.assigned_bins(X).items()}
-    pq.write_table(pa.table(development), out / DEVELOPMENT)
-    metrics = {"auc_train": round(quality.auc, 6), "ks_train": round(quality.ks, 6),
-               "gini_train": round(quality.gini, 6), "rows": len(y),
-               "bad_rate": round(float(y.mean()), 6)}
-    manifest = {
-        "kind": "scorecard", "features": list(model.features_), "target": "bad",
-        "params": json.loads(json.dumps(model.get_params(), ensure_ascii=False)),
-        "metrics": metrics, "data_fingerprint": file_fingerprint(data),
-        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "categorical": [c for c in cats if c in model.features_],
-        "dropped": {k: str(v) for k, v in model.dropped_.items()},
-        "master_scale": MasterScale().to_dict(), "source_file": data.name,
-    }
-    (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8")
-    return {**metrics, "features": list(model.features_), "dropped": manifest["dropped"]}
+    return fit_scorecard_dir(data, out, params={**SCORECARD_PARAMS, **(params or {})},
+                             labels=labels, categorical=categorical)
 
 
 def fit_out_of_time(training: LookAlikeSet, out: Path, *, oot_months: int, minimum: int,

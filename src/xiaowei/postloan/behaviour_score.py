@@ -49,18 +49,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from xiaowei.engine.models.master_scale import MasterScale
 from xiaowei.engine.models.metrics import discrimination, psi
-from xiaowei.engine.models.scorecard import Scorecard
+from xiaowei.modelling.scorecard_dir import fit_scorecard_dir
 from xiaowei.modelling.workbench import (
-    BIN_PREFIX,
-    DEVELOPMENT,
     MANIFEST,
-    file_fingerprint,
     fit,
     load,
-    read_table,
-    target_of,
 )
 from xiaowei.postloan.behaviour_features import (
     CATEGORICAL,
@@ -229,41 +223,11 @@ def fit_out_of_time(analytic: AnalyticStore, out: Path, *, months: int = 24,
 def fit_scorecard(data: Path, out: Path, params: dict[str, Any] | None = None
                   ) -> dict[str, Any]:
     """The scorecard on ``data`` (features + ``bad``) written as the workbench writes a model
-    directory (``model.json``, ``scorecard.json``, ``development.parquet``), so that
-    ``xiaowei model score|report|monitor`` and the registry read it as any other.
-
-    Why not ``workbench.fit``: it fits the scorecard with its defaults only, and this score
-    needs :data:`SCORECARD_PARAMS` and bilingual feature names for its reason codes.
-    """
-    table = read_table(data)
-    y = target_of(table, "bad")
-    X = table.drop_columns(["bad"])
-    chosen = {**SCORECARD_PARAMS, **(params or {})}
-    labels = feature_labels()
-    model = Scorecard(**chosen, labels={f: labels[f] for f in X.column_names if f in labels})
-    categorical = [c for c in CATEGORICAL if c in X.column_names]
-    model.fit(X, y, categorical=categorical)
-    pd = model.predict_proba(X)[:, 1]
-    quality = discrimination(y, pd)
-    (out / "scorecard.json").write_text(json.dumps(model.to_dict(), ensure_ascii=False), "utf-8")
-    development: dict[str, Any] = {"y": y, "pd": pd, "score": model.score(X)}
-    development |= {BIN_PREFIX + f: b.astype(str) for f, b in model.assigned_bins(X).items()}
-    pq.write_table(pa.table(development), out / DEVELOPMENT)
-    metrics = {"auc_train": round(quality.auc, 6), "ks_train": round(quality.ks, 6),
-               "gini_train": round(quality.gini, 6), "rows": len(y),
-               "bad_rate": round(float(y.mean()), 6)}
-    manifest = {
-        "kind": "scorecard", "features": list(model.features_), "target": "bad",
-        "params": json.loads(json.dumps(model.get_params(), ensure_ascii=False)),
-        "metrics": metrics, "data_fingerprint": file_fingerprint(data),
-        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "categorical": [c for c in categorical if c in model.features_],
-        "dropped": {k: str(v) for k, v in model.dropped_.items()},
-        "master_scale": MasterScale().to_dict(), "source_file": data.name,
-    }
-    (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8")
-    return {**metrics, "features": list(model.features_), "model_dir": str(out),
-            "kind": "scorecard", "dropped": manifest["dropped"]}
+    directory, with :data:`SCORECARD_PARAMS` and bilingual feature names for its reason codes
+    (see :func:`~xiaowei.modelling.scorecard_dir.fit_scorecard_dir`)."""
+    fitted = fit_scorecard_dir(data, out, params={**SCORECARD_PARAMS, **(params or {})},
+                               labels=feature_labels(), categorical=CATEGORICAL)
+    return {**fitted, "model_dir": str(out), "kind": "scorecard"}
 
 
 def _add_to_manifest(path: Path, figures: dict[str, float], window: dict[str, Any],
