@@ -201,5 +201,9 @@ def test_submit_review_approve_in_chromium(served: tuple[str, dict[str, str]],
         phone.wait_for_url(re.compile(r".*done=checked_in"))
         expect(phone.locator(".check-item").first).to_be_visible()
         _shot(phone, "13-phone-visit-checklist")
+        # the manager's day (tasks, visits due, renewals) fits the phone too
+        phone.goto(f"{base}/web/operations/plan")
+        expect(phone.locator("h1")).to_contain_text("今日工作")
+        _shot(phone, "14-phone-my-day")
         browser.close()
-    assert len(list(SHOTS.glob("*.png"))) >= 13
+    assert len(list(SHOTS.glob("*.png"))) >= 14

@@ -78,9 +78,15 @@ def page(request: Request, template: str, user: WebUser | None, status: int = 20
     """The page ``template`` in the person's language, with layout context filled in."""
     lang = language(request)
     tr = translations(lang)
-    nav = [] if user is None else [
-        {"path": path, "label": tr.gettext(label), "active": request.url.path.startswith(path)}
-        for permission, path, label in NAVIGATION if may(user, permission)]
+    shown = [] if user is None else [(path, label) for permission, path, label in NAVIGATION
+                                     if may(user, permission)]
+    here = request.url.path
+    # The longest menu path the page lies under is the active one (/web/operations/plan is
+    # "My day", not also "Customer operations").
+    under = [p for p, _ in shown if here == p or here.startswith(p + "/")]
+    current = max(under, key=len, default=None)
+    nav = [{"path": path, "label": tr.gettext(label), "active": path == current}
+           for path, label in shown]
     html = ENV.get_template(template).render(
         _=tr.gettext, lang=lang, html_lang=HTML_LANG[lang], user=user, nav=nav,
         csrf=csrf_token(request), here=request.url.path, query=request.url.query,

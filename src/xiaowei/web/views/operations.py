@@ -66,10 +66,11 @@ def _book(cursor: Any, user: WebUser, as_of: dt.date) -> tuple[list[dict[str, An
     return rows, None
 
 
-def _latest(cursor: Any) -> dt.date:
+def _latest(cursor: Any) -> dt.date | None:
+    """The customer batch's latest day, or None when it has not run."""
     found = cursor.execute("SELECT max(as_of) FROM customers.customer_day").fetchone() \
         if has_tables(cursor) else None
-    return found[0] if found and found[0] else dt.date.today()
+    return found[0] if found and found[0] else None
 
 
 def customer_list(analytic: Callable[[], Any] | None, user: WebUser, lang: str,
@@ -81,7 +82,7 @@ def customer_list(analytic: Callable[[], Any] | None, user: WebUser, lang: str,
     cursor = analytic()
     try:
         as_of = _latest(cursor)
-        rows, reason = _book(cursor, user, as_of)
+        rows, reason = _book(cursor, user, as_of or dt.date.today())
     finally:
         cursor.close()
     grades = [g.value for g in Grade]
@@ -111,8 +112,8 @@ def operations_customer(analytic: Callable[[], Any] | None, user: WebUser,
     cursor = analytic()
     try:
         as_of = _latest(cursor)
-        rows, _ = _book(cursor, user, as_of)
-        if party_id not in {r["party_id"] for r in rows}:
+        rows, _ = _book(cursor, user, as_of or dt.date.today())
+        if as_of is None or party_id not in {r["party_id"] for r in rows}:
             raise HTTPException(404, "no such customer")
         try:
             doc = customer_view(cursor, party_id, as_of, max_age_days=3660)
@@ -133,7 +134,7 @@ def day_plan(engine: Engine, analytic: Callable[[], Any] | None, user: WebUser,
         cursor = analytic()
         try:
             as_of = _latest(cursor)
-            rows, _ = _book(cursor, user, as_of)
+            rows, _ = _book(cursor, user, as_of or dt.date.today())
         finally:
             cursor.close()
         mine = [r for r in rows if user.manager_id is None or r["manager_id"] == user.manager_id]
