@@ -3,6 +3,7 @@ customer and day (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,16 @@ def test_due_visits_open_tasks_once(pipeline_bank: dict[str, Any], pipeline_stor
         again = open_maintenance_tasks(pipeline_store, analytic.connection,
                                        data_as_of(analytic))
     assert len(again.tasks) == opened and _visits(pipeline_store) == opened  # nothing new
+    # The next day the same visits are still due (none was recorded): still one task each.
+    with AnalyticStore(store, read_only=False) as analytic:
+        next_day = data_as_of(analytic) + dt.timedelta(days=1)
+        analytic.connection.execute(
+            "INSERT INTO customers.customer_day SELECT * REPLACE (CAST(? AS DATE) AS as_of) "
+            "FROM customers.customer_day WHERE as_of = ?", [next_day, data_as_of(analytic)])
+        later = open_maintenance_tasks(pipeline_store, analytic.connection, next_day)
+    kept = [t for t in later.tasks if (next_day.toordinal() // t.payload["visit_every_days"])
+            == ((next_day - dt.timedelta(days=1)).toordinal() // t.payload["visit_every_days"])]
+    assert kept and _visits(pipeline_store) == opened + len(later.tasks) - len(kept)
     task = again.tasks[0]
     assert task.payload["trigger"] == "maintenance" and task.payload["grade"] in "ABCD"
     assert task.claimed_by == task.links["assignee_id"]

@@ -175,7 +175,9 @@ def open_maintenance_tasks(engine: Engine, con: duckdb.DuckDBPyConnection,
                            as_of: dt.date) -> Opened:
     """A maintenance-visit task for each customer whose visit fell due on the customer
     batch's day (``customers.customer_day.visit_due``), held by the customer's manager, with
-    the grade's service package; one per customer and day, so a rerun opens nothing new."""
+    the grade's service package. One task per customer and visit interval (the id carries the
+    interval's number): a visit stays due every day until it is recorded, and the manager must
+    get one task for it, not one a day."""
     rows = con.execute(
         "SELECT party_id, grade, lifecycle_stage, service_package, visit_every_days, "
         "manager_id FROM customers.customer_day WHERE as_of = ? AND visit_due "
@@ -195,7 +197,8 @@ def open_maintenance_tasks(engine: Engine, con: duckdb.DuckDBPyConnection,
             manager = manager_id or loan_manager
             opened.append(queue.create_in(session, NewTask(
                 kind=str(TaskKind.MAINTENANCE_VISIT), queue=QUEUE,
-                task_id=f"MV{as_of:%y%m%d}-{party}"[:32], due_at=_noon(as_of, MAINTENANCE_DAYS),
+                task_id=f"MV{as_of.toordinal() // max(int(every or 1), 1)}-{party}"[:32],
+                due_at=_noon(as_of, MAINTENANCE_DAYS),
                 claimed_by=manager, links={"party_id": store_party, "assignee_id": manager},
                 payload={"trigger": "maintenance", "customer": party, "grade": grade,
                          "stage": stage, "service_package": package,
