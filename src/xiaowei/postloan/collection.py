@@ -23,10 +23,10 @@ from pydantic import Field
 from sqlalchemy import Engine
 
 from xiaowei.engine.workflow import NewTask, QueueRules, ServiceLevel, TaskView, WorkQueue
+from xiaowei.engine.workflow.calendar_spec import CalendarSpec, Strict
 from xiaowei.engine.workflow.errors import WorkflowError
 from xiaowei.entities.datafiles import load_data_file
 from xiaowei.entities.task import TaskKind
-from xiaowei.origination.work_rules import CalendarSpec, Strict
 from xiaowei.postloan.warning_tasks import SYSTEM, loan_owners
 from xiaowei.store.database import transaction
 

@@ -17,8 +17,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from xiaowei.engine.workflow import WorkingCalendar
+from xiaowei.engine.workflow.calendar_spec import CalendarSpec, Strict
 from xiaowei.entities.datafiles import load_data_file
-from xiaowei.origination.work_rules import CalendarSpec, Strict
 
 CATALOGUE_FILE = "warning_signals.yaml"
 

@@ -1,0 +1,45 @@
+"""A working calendar and strict rule files as data: the pydantic specs every domain's YAML
+rules share (review, due diligence, warning signals, collection).
+
+Why in the workflow engine: the calendar is the engine's (:class:`WorkingCalendar`); each domain
+only says which days its people work. Keeping the spec here lets post-loan and origination
+read the same shape without one domain importing the other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from xiaowei.engine.workflow.sla import WorkingCalendar
+
+
+class Strict(BaseModel):
+    """Unknown keys are refused: a misspelt key must not silently fall back to a default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CalendarSpec(Strict):
+    """The queue's working time (see :class:`~xiaowei.engine.workflow.WorkingCalendar`)."""
+
+    day_start: dt.time = dt.time(9)
+    day_end: dt.time = dt.time(17, 30)
+    weekdays: list[int] = Field(default_factory=lambda: [1, 2, 3, 4, 5], min_length=1)
+    utc_offset_hours: float = Field(8.0, ge=-12, le=14)
+    holidays: list[dt.date] = Field(default_factory=list)
+    extra_workdays: list[dt.date] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _valid(self) -> CalendarSpec:
+        self.calendar()  # the engine's own checks (day_end after day_start, weekdays 1–7)
+        return self
+
+    def calendar(self) -> WorkingCalendar:
+        return WorkingCalendar(self.day_start, self.day_end, frozenset(self.weekdays),
+                               frozenset(self.holidays), frozenset(self.extra_workdays),
+                               self.utc_offset_hours)
+
+
+__all__ = ["CalendarSpec", "Strict"]
