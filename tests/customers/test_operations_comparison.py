@@ -215,3 +215,32 @@ def test_the_demo_runs_with_the_stand_in_plan_without_the_truth(
         render_operations(doc)
     text = captured.get()
     assert "客户运营" in text and "balance per manager" in text
+
+
+def test_the_whole_operation_basis_counts_the_digital_lending_work(bank: dict[str, Any]
+                                                                   ) -> None:
+    """Given the digital lending process's hours, the digital side's managers are counted from
+    them (and grade visits at the maintenance-visit hours); the operations-only figure stays
+    beside it, and less lending work means more balance per manager."""
+    from xiaowei.customers.operations_comparison import FULL_PROCESS, LENDING_WORK
+
+    ops = compare_operations(bank["analytic"], bank["dataset"], *empty_plan()).to_json()
+    light = dict.fromkeys(LENDING_WORK, 0.5)
+    heavy = dict.fromkeys(LENDING_WORK, 5.0)
+    one = compare_operations(bank["analytic"], bank["dataset"], *empty_plan(),
+                             digital_lending_hours=light).to_json()
+    two = compare_operations(bank["analytic"], bank["dataset"], *empty_plan(),
+                             digital_lending_hours=heavy).to_json()
+    d1, d2 = one["digital"], two["digital"]
+    assert d1["detail"]["balance_per_manager_basis"] == FULL_PROCESS
+    assert ops["digital"]["detail"]["balance_per_manager_basis"] != FULL_PROCESS
+    assert d1["balance_per_manager"] > d2["balance_per_manager"]
+    assert d1["detail"]["balance_per_manager_operations_only"] == \
+        ops["digital"]["balance_per_manager"]
+    assert one["traditional"] == ops["traditional"]  # the baseline never moves
+    with pytest.raises(ValueError, match="lacks"):
+        compare_operations(bank["analytic"], bank["dataset"], *empty_plan(),
+                           digital_lending_hours={"due_diligence": 1.0})
+    with pytest.raises(ValueError, match="≥ 0"):
+        compare_operations(bank["analytic"], bank["dataset"], *empty_plan(),
+                           digital_lending_hours={**light, "collection": -1.0})

@@ -87,3 +87,20 @@ def test_capacity_arguments_are_checked(plans) -> None:
         had_loans = {r[0] for r in analytic.connection.execute(
             "SELECT party_id FROM gov.loan WHERE start_date <= ?", [OCT]).fetchall()}
     assert borrowers.num_rows and set(borrowers["party_id"].to_pylist()) <= had_loans
+
+
+def test_a_running_operation_acts_on_loans_maturing_early_in_the_window(plans) -> None:
+    """With a warm-up, loans maturing in the window's first weeks were acted on before it
+    (when they entered their 90-day window); offers still start on the window's first day."""
+    with AnalyticStore(Path(plans["cut"]), read_only=True) as analytic:
+        with pytest.raises(ValueError, match="warm_up_months"):
+            digital_plan(analytic, OCT, OCT, warm_up_months=-1)
+        cold_o, cold_r = digital_plan(analytic, OCT, OCT, offer_capacity=50, propensity=None,
+                                      churn=None)
+        warm_o, warm_r = digital_plan(analytic, OCT, OCT, offer_capacity=50, propensity=None,
+                                      churn=None, warm_up_months=2)
+    assert min(warm_o["offered_on"].to_pylist()) >= dt.date(2025, 10, 1)
+    assert warm_o.num_rows == cold_o.num_rows
+    before = [d for d in warm_r["acted_on"].to_pylist() if d < dt.date(2025, 10, 1)]
+    assert before and warm_r.num_rows > cold_r.num_rows
+    assert plan_notes(warm_r)["window"].count('"warm_up_months": 2') == 1

@@ -23,7 +23,7 @@ from xiaowei.cli.load_cmd import render_load, run_load
 from xiaowei.cli.output import err, out, print_json, progress_bar
 from xiaowei.cli.sim_cmd import run_sim
 from xiaowei.config import get_settings
-from xiaowei.customers.operation_plan import digital_plan
+from xiaowei.customers.operation_plan import running_digital_plan
 from xiaowei.customers.operation_tasks import open_maintenance_tasks
 from xiaowei.customers.run import run_customers
 from xiaowei.customers.visit_plan import visits_per_year_from_grades
@@ -79,8 +79,9 @@ def demo(
             postloan = run_postloan(analytic, engine, home / "work")
             graded = run_customers(analytic, as_of)  # grades price the maintenance visits
             operations = run_operations(
-                analytic, dest, digital_plan,
-                visits_per_year=visits_per_year_from_grades(analytic.connection, as_of))
+                analytic, dest, running_digital_plan,
+                visits_per_year=visits_per_year_from_grades(analytic.connection, as_of),
+                digital_lending_hours=kpis["digital"]["detail"]["hours_breakdown"])
             operations["customers_batch"] = {k: v for k, v in graded.to_json().items()
                                              if k in ("as_of", "customers", "grades", "stages",
                                                       "visits_due")}

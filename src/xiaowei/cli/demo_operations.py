@@ -66,6 +66,8 @@ DETAIL_ROWS = (
     ("visits_per_customer_year", "每户年走访 visits per customer-year", "{:.2f}"),
     ("hours_per_customer_year", "每户年工时 hours per customer-year", "{:.2f}"),
     ("retained", "挽留客户 customers retained", "{:,}"),
+    ("balance_per_manager_operations_only",
+     "人均管理余额·仅客户运营 balance per manager, operations alone (万元)", "{:,.0f}"),
 )
 
 
@@ -199,10 +201,13 @@ def stand_in_plan(analytic: AnalyticStore, first: dt.date, last: dt.date) -> Pla
 
 def run_operations(analytic: AnalyticStore, dataset_dir: Path | str,
                    plan: Plan | PlanMaker | None = None, *, months: int = 12,
-                   visits_per_year: Callable[[str], float] | None = None) -> dict[str, Any]:
+                   visits_per_year: Callable[[str], float] | None = None,
+                   digital_lending_hours: dict[str, float] | None = None) -> dict[str, Any]:
     """The JSON block ``operations`` of ``xiaowei demo``: both operations over the last
     ``months`` months. ``plan``: ``(offers, retention)``, or a function ``(analytic, first,
-    last) -> (offers, retention)`` such as the digital plan; None: :func:`stand_in_plan`."""
+    last) -> (offers, retention)`` such as the digital plan; None: :func:`stand_in_plan`.
+    ``digital_lending_hours``: the digital lending process's hours per customer-year (the
+    origination KPIs' breakdown) — given, balance per manager is the whole operation's."""
     started = time.perf_counter()
     first, last = operations_window(analytic, months)
     maker: PlanMaker | None = None
@@ -220,7 +225,7 @@ def run_operations(analytic: AnalyticStore, dataset_dir: Path | str,
         offers, retention = plan  # type: ignore[misc]
         result = compare_operations(
             analytic, dataset_dir, offers, retention, window=(first, last),
-            visits_per_year=visits_per_year,
+            visits_per_year=visits_per_year, digital_lending_hours=digital_lending_hours,
             progress=lambda _s, done, total: bar.update(task, completed=1 + done,
                                                         total=1 + total))
     return {**result.to_json(), "plan": name,
@@ -233,7 +238,7 @@ def _cell(key: str, side: dict[str, Any], fmt: str) -> str:
         value = side.get("detail", {}).get(key)
     if value is None:
         return "—"
-    return fmt.format(value / 10_000 if key == "balance_per_manager" else value)
+    return fmt.format(value / 10_000 if key.startswith("balance_per_manager") else value)
 
 
 def render_operations(doc: dict[str, Any]) -> None:

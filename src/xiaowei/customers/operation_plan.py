@@ -90,6 +90,7 @@ def digital_plan(analytic: AnalyticStore, first: dt.date, last: dt.date, *,
                  churn: ChurnModel | str | None = FIT,
                  resolver: RegistryModelResolver | None = None,
                  reoffer_after_months: int = 6, model_months: int = 12,
+                 min_propensity: float | None = None, warm_up_months: int = 0,
                  borrowers_only: bool = True, work_dir: Path | None = None,
                  progress: Progress | None = None) -> tuple[pa.Table, pa.Table]:
     """``(offers, retention)`` the digital operation would make at each month-end of
@@ -103,6 +104,11 @@ def digital_plan(analytic: AnalyticStore, first: dt.date, last: dt.date, *,
     them judges each out of time). ``borrowers_only`` (default): offers only to customers who
     have had a loan by the month-end — the simulator's comparison scores offers to borrowers
     only; ``False`` adds the deposit-only customers the day-to-day operation also serves.
+    ``min_propensity``: no offer the propensity model rates below it (a contact policy; None:
+    none). ``warm_up_months``: the operation is already running that many months before
+    ``first`` — the renewal pipeline acts from then on (a loan maturing in the window's first
+    weeks was acted on when it entered its 90-day window, before the window), offers only from
+    ``first``; the models are fitted as of the warm-up's first month-end.
     """
     from xiaowei.data.tags.service import data_as_of
 
@@ -114,7 +120,9 @@ def digital_plan(analytic: AnalyticStore, first: dt.date, last: dt.date, *,
                                                and retention_capacity >= 0):
         raise ValueError(f"retention_capacity must be None or a whole number ≥ 0, got "
                          f"{retention_capacity!r}")
-    ends = month_ends(first, last)
+    if not (isinstance(warm_up_months, int) and warm_up_months >= 0):
+        raise ValueError(f"warm_up_months must be a whole number ≥ 0, got {warm_up_months!r}")
+    ends = month_ends(add_months(first, -warm_up_months) if warm_up_months else first, last)
     if not ends:
         raise ValueError(f"no month-end between {first} and {last}")
     data_end = data_as_of(analytic)
@@ -147,15 +155,16 @@ def digital_plan(analytic: AnalyticStore, first: dt.date, last: dt.date, *,
         if progress:
             progress("month-ends", i, len(ends))
         rows = offers_mod.run_tags(analytic, day, tags)
-        book = offers_mod.evaluate_offers(
-            analytic, day, tag_rows=rows, propensity=prop,  # type: ignore[arg-type]
-            parties=_borrowers(rows) if borrowers_only else None)
-        for party, product, score in _pick_offers(book, day, offered, offer_capacity,
-                                                  reoffer_after_months):
-            offered[(party, product)] = day
-            for k, v in (("party_id", party), ("product", product), ("offered_on", day),
-                         ("score", score)):
-                out_o[k].append(v)
+        if day >= first:
+            book = offers_mod.evaluate_offers(
+                analytic, day, tag_rows=rows, propensity=prop,  # type: ignore[arg-type]
+                parties=_borrowers(rows) if borrowers_only else None)
+            for party, product, score in _pick_offers(book, day, offered, offer_capacity,
+                                                      reoffer_after_months, min_propensity):
+                offered[(party, product)] = day
+                for k, v in (("party_id", party), ("product", product), ("offered_on", day),
+                             ("score", score)):
+                    out_o[k].append(v)
         run = renewal_mod.renewal_pipeline(analytic, day, churn=chn,  # type: ignore[arg-type]
                                            tag_rows=rows, prescreen=prescreen)
         for row in _pick_retention(run, acted, retention_capacity):
@@ -168,10 +177,24 @@ def digital_plan(analytic: AnalyticStore, first: dt.date, last: dt.date, *,
         progress("month-ends", len(ends), len(ends))
     meta = {k: v.encode() for k, v in notes.items()}
     meta["window"] = json.dumps({"first": ends[0].isoformat(), "last": ends[-1].isoformat(),
+                                 "offers_from": first.isoformat(),
+                                 "warm_up_months": warm_up_months,
                                  "offer_capacity": offer_capacity,
                                  "retention_capacity": retention_capacity}).encode()
     return (pa.table(out_o, schema=OFFERS_SCHEMA.with_metadata(meta)),
             pa.table(out_r, schema=RETENTION_SCHEMA.with_metadata(meta)))
+
+
+RUNNING_WARM_UP_MONTHS = 3
+"""A running operation's renewal pipeline looks 90 days ahead: three month-ends before a window
+reach every loan maturing in its first weeks."""
+
+
+def running_digital_plan(analytic: AnalyticStore, first: dt.date, last: dt.date
+                         ) -> tuple[pa.Table, pa.Table]:
+    """The digital plan of an operation already running before ``first`` (the demo's and the
+    comparison's plan): :func:`digital_plan` with :data:`RUNNING_WARM_UP_MONTHS` of warm-up."""
+    return digital_plan(analytic, first, last, warm_up_months=RUNNING_WARM_UP_MONTHS)
 
 
 def _borrowers(rows: pa.Table) -> list[str]:
@@ -185,7 +208,8 @@ def _borrowers(rows: pa.Table) -> list[str]:
 
 def _pick_offers(book: offers_mod.OfferBook, day: dt.date,
                  offered: dict[tuple[str, str], dt.date], capacity: int,
-                 reoffer_after_months: int) -> list[tuple[str, str, float]]:
+                 reoffer_after_months: int, min_propensity: float | None = None
+                 ) -> list[tuple[str, str, float]]:
     """Each customer's best offer not made to it within ``reoffer_after_months``, the best
     ``capacity`` of them (score, then party id: deterministic)."""
     since = add_months(day, -reoffer_after_months)
@@ -194,6 +218,9 @@ def _pick_offers(book: offers_mod.OfferBook, day: dt.date,
         party, product = r["party_id"], r["product"]
         last = offered.get((party, product))
         if party in best or (last is not None and last > since):
+            continue
+        if (min_propensity is not None and r["propensity"] is not None
+                and r["propensity"] < min_propensity):
             continue
         best[party] = (float(r["score"]), product)
     ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))[:capacity]
@@ -216,4 +243,5 @@ def plan_notes(table: pa.Table) -> dict[str, str]:
     return {k.decode(): v.decode() for k, v in (table.schema.metadata or {}).items()}
 
 
-__all__ = ["FIT", "OFFERS_SCHEMA", "RETENTION_SCHEMA", "digital_plan", "plan_notes"]
+__all__ = ["FIT", "OFFERS_SCHEMA", "RETENTION_SCHEMA", "RUNNING_WARM_UP_MONTHS", "digital_plan",
+           "plan_notes", "running_digital_plan"]
