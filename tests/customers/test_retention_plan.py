@@ -104,3 +104,23 @@ def test_a_running_operation_acts_on_loans_maturing_early_in_the_window(plans) -
     before = [d for d in warm_r["acted_on"].to_pylist() if d < dt.date(2025, 10, 1)]
     assert before and warm_r.num_rows > cold_r.num_rows
     assert plan_notes(warm_r)["window"].count('"warm_up_months": 2') == 1
+
+
+def test_the_contact_policy_floor_drops_offers_rated_below_it() -> None:
+    """Each customer's best offer, unless the propensity model rates it below the floor (an
+    offer without a propensity is kept: no model, no floor)."""
+    from types import SimpleNamespace
+
+    import pyarrow as pa
+
+    from xiaowei.customers.operation_plan import _pick_offers
+
+    book = SimpleNamespace(offers=pa.table({
+        "party_id": ["P1", "P1", "P2", "P3"],
+        "product": ["payroll_service", "wealth_management", "cash_management", "invoice_credit"],
+        "propensity": [0.02, 0.30, 0.01, None], "score": [9.0, 5.0, 8.0, 7.0]}))
+    day = dt.date(2025, 6, 30)
+    assert {p for p, _, _ in _pick_offers(book, day, {}, 10, 6)} == {"P1", "P2", "P3"}
+    kept = _pick_offers(book, day, {}, 10, 6, min_propensity=0.05)
+    assert [(p, product) for p, product, _ in kept] == [("P3", "invoice_credit"),
+                                                        ("P1", "wealth_management")]
