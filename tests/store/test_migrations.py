@@ -38,6 +38,7 @@ MODEL_TABLES = {
     "audit_log",
     "audit_head",
     "loan_payment",
+    "staff_event",
 }
 REGISTRY_TABLES = {"model_version", "model_event"}
 STRATEGY_TABLES = {"strategy_version", "strategy_event", "strategy_live"}
@@ -45,7 +46,8 @@ PIPELINE_TABLES = {"task_event", "application_intake", "decision_log"}
 AUTH_TABLES = {"app_user", "api_token", "web_session", "login_attempt", "audit_log",
                "audit_head"}
 PAYMENT_TABLES = {"loan_payment"}
-HEAD = "0006"
+STAFF_TABLES = {"staff_event"}
+HEAD = "0007"
 
 
 def _tables(url: str) -> set[str]:
@@ -79,12 +81,14 @@ def test_upgrade_downgrade_upgrade(db_url: str) -> None:
 
 
 def test_model_registry_revision_goes_down_to_0001_and_back(db_url: str) -> None:
-    later = REGISTRY_TABLES | STRATEGY_TABLES | PIPELINE_TABLES | AUTH_TABLES | PAYMENT_TABLES
+    later = (REGISTRY_TABLES | STRATEGY_TABLES | PIPELINE_TABLES | AUTH_TABLES | PAYMENT_TABLES
+             | STAFF_TABLES)
     upgrade(db_url, "0001")
     assert _tables(db_url) == MODEL_TABLES - later | {"alembic_version"}
     upgrade(db_url, "0002")
     assert current_revision(db_url) == "0002"
-    since_0002 = STRATEGY_TABLES | PIPELINE_TABLES | AUTH_TABLES | PAYMENT_TABLES
+    since_0002 = (STRATEGY_TABLES | PIPELINE_TABLES | AUTH_TABLES | PAYMENT_TABLES
+                  | STAFF_TABLES)
     assert _tables(db_url) == MODEL_TABLES - since_0002 | {"alembic_version"}
 
     downgrade(db_url, "0001")
@@ -98,8 +102,19 @@ def test_strategy_revision_goes_down_to_0002_and_back(db_url: str) -> None:
     upgrade(db_url)
     downgrade(db_url, "0002")
     assert current_revision(db_url) == "0002"
-    since_0002 = STRATEGY_TABLES | PIPELINE_TABLES | AUTH_TABLES | PAYMENT_TABLES
+    since_0002 = (STRATEGY_TABLES | PIPELINE_TABLES | AUTH_TABLES | PAYMENT_TABLES
+                  | STAFF_TABLES)
     assert _tables(db_url) == MODEL_TABLES - since_0002 | {"alembic_version"}
+    upgrade(db_url)
+    assert current_revision(db_url) == HEAD
+    assert _tables(db_url) == MODEL_TABLES | {"alembic_version"}
+
+
+def test_staff_event_revision_goes_down_to_0006_and_back(db_url: str) -> None:
+    upgrade(db_url)
+    downgrade(db_url, "0006")
+    assert current_revision(db_url) == "0006"
+    assert _tables(db_url) == MODEL_TABLES - STAFF_TABLES | {"alembic_version"}
     upgrade(db_url)
     assert current_revision(db_url) == HEAD
     assert _tables(db_url) == MODEL_TABLES | {"alembic_version"}
@@ -121,8 +136,8 @@ def test_pipeline_revision_goes_down_to_0003_and_back(db_url: str) -> None:
     assert _task_columns(db_url) >= TASK_QUEUE_COLUMNS
     downgrade(db_url, "0003")
     assert current_revision(db_url) == "0003"
-    assert _tables(db_url) == MODEL_TABLES - PIPELINE_TABLES - AUTH_TABLES - PAYMENT_TABLES | {
-        "alembic_version"}
+    assert _tables(db_url) == (MODEL_TABLES - PIPELINE_TABLES - AUTH_TABLES - PAYMENT_TABLES
+                               - STAFF_TABLES | {"alembic_version"})
     assert not TASK_QUEUE_COLUMNS & _task_columns(db_url)
     upgrade(db_url)
     assert current_revision(db_url) == HEAD

@@ -20,6 +20,7 @@ from xiaowei.api import (
     customers,
     models,
     reports,
+    staff_events,
     strategies,
     tags,
     tasks,
@@ -60,6 +61,7 @@ def create_app(settings: Settings, *, model_dirs: Mapping[str, str] | None = Non
     app.include_router(applications.router)
     app.include_router(auth.router)
     app.include_router(customers.router)
+    app.include_router(staff_events.router)
     for router in (tasks.router, tags.router, strategies.router, models.router, reports.router,
                    users.router):
         app.include_router(router)

@@ -651,4 +651,50 @@ class AuditHead(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
 
+# --- customer managers' behaviour events (migration 0007; see xiaowei.staff.events) ----------
+
+STAFF_EVENT_KINDS = ("checkin", "track_point", "visit_log", "operation")
+
+
+class StaffEvent(Base):
+    """One behaviour event a customer manager's phone (or the simulator) reported: a check-in,
+    a path point, a visit log or an app operation, stored once under the sender's id.
+
+    Why the located fields are columns and the rest JSON: GPS integrity signals (distance from
+    the customer, impossible travel, mocked or identical fixes) scan ``lat``, ``lon``,
+    ``accuracy_m``, ``mock_location`` and ``device_id`` over many events; a kind's other fields
+    (action, object, visit notes …) are read one event at a time. ``content_hash`` is the
+    SHA-256 of the normalised event, so a resend is recognised and a reused id with other
+    content is refused. ``(manager_id, occurred_at)`` serves one manager's timeline (and any
+    lookup by manager), ``(kind, occurred_at)`` a period's events of one kind.
+    """
+
+    __tablename__ = "staff_event"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN (" + ", ".join(f"'{k}'" for k in STAFF_EVENT_KINDS) + ")",
+            name="kind_known",
+        ),
+        Index("ix_staff_event_manager_id_occurred_at", "manager_id", "occurred_at"),
+        Index("ix_staff_event_kind_occurred_at", "kind", "occurred_at"),
+    )
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(CODE))
+    manager_id: Mapped[str] = mapped_column(ForeignKey("customer_manager.manager_id"))
+    occurred_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    mock_location: Mapped[bool | None]
+    device_id: Mapped[str | None] = mapped_column(String(64))
+    payload: Mapped[Any] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    batch_id: Mapped[str] = mapped_column(ForeignKey("load_batch.batch_id"))
+
+    manager: Mapped[CustomerManager] = relationship()
+    batch: Mapped[LoadBatch] = relationship()
+
+
 ALL_TABLES = tuple(Base.metadata.sorted_tables)
