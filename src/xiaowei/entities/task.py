@@ -26,6 +26,7 @@ class TaskKind(LabelledStrEnum):
     COLLECTION = "collection", "催收"
     MAINTENANCE_VISIT = "maintenance_visit", "客户维护"
     SUPERVISOR_REVIEW = "supervisor_review", "主管复核"
+    STAFF_ALERT = "staff_alert", "高危操作预警"
 
 
 class TaskStatus(LabelledStrEnum):

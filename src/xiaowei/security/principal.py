@@ -102,9 +102,21 @@ def visible_parties(principal: Principal) -> ColumnElement[bool]:
     return false()
 
 
+STAFF_PAGES_ONLY = ("staff_alert",)
+"""Queues no generic task list shows: a staff alert is about a customer manager and is worked
+only from the staff pages, under the staff scope (``staff:read:*``) — never in a task list a
+manager, or anyone without that scope, could open."""
+
+
 def visible_tasks(principal: Principal) -> ColumnElement[bool]:
     """Condition on ``task``: own (assigned to them), the branch's (by the application's
-    branch, or for post-loan work by the holding manager's branch), or all."""
+    branch, or for post-loan work by the holding manager's branch), or all — never the queues
+    of :data:`STAFF_PAGES_ONLY`."""
+    generic = or_(Task.queue.is_(None), Task.queue.not_in(STAFF_PAGES_ONLY))
+    return and_(generic, _task_scope(principal))
+
+
+def _task_scope(principal: Principal) -> ColumnElement[bool]:
     scope = principal.scope("tasks")
     if scope == "all":
         return true()

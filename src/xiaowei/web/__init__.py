@@ -21,11 +21,13 @@ def mount_web(app: FastAPI, home: Path) -> None:
     from xiaowei.web.operations_pages import router as operations_router
     from xiaowei.web.postloan_pages import router as postloan_router
     from xiaowei.web.routes import router
+    from xiaowei.web.staff_pages import router as staff_router
 
     app.state.web_home = str(home)
     app.include_router(router)
     app.include_router(postloan_router)
     app.include_router(operations_router)
+    app.include_router(staff_router)
     app.mount("/web/static", StaticFiles(directory=STATIC), name="web-static")
 
 

@@ -38,6 +38,7 @@ PAGES: dict[str, Callable[[Principal], bool]] = {
     "models.read": lambda p: p.has("models:read"),
     "tasks.read": lambda p: True,  # everyone has an inbox, if only of their own claims
     "field.use": lambda p: p.has("tasks:act"),
+    "staff.read": lambda p: p.scope("staff") in ("branch", "all"),  # employees' data
 }
 
 

@@ -33,6 +33,7 @@ NAVIGATION = (
     ("strategies.read", "/web/strategies", "Strategies"),
     ("models.read", "/web/models", "Models"),
     ("field.use", "/web/field", "Field work"),
+    ("staff.read", "/web/staff", "Staff management"),
 )
 
 
