@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from xiaowei import __version__
-from xiaowei.sim import activity, arrow, behaviour, book_tables, hashing, lending
+from xiaowei.sim import activity, arrow, behaviour, book_tables, hashing, lending, staff_tracks
 from xiaowei.sim.calendar import SIM_END
 from xiaowei.sim.population import NEVER, Parties, build
 from xiaowei.sim.sizes import SimSize, get_size
@@ -97,8 +97,12 @@ def _chunk(seed: int, number: int, p: Parties, staff: Staff, emit: Emit) -> None
     courts.news(c)
     bureau.reports(c, book)
     core_banking.customers_accounts_flows(c, book)
-    behaviour.visits_and_checkins(c, book, staff)
+    visits = behaviour.visits_and_checkins(c, book, staff)
     behaviour.operations(c, book, staff)
+    # Behaviour analytics' inputs (issue 9): streams of their own, nothing above moves.
+    staff_tracks.address_geocodes(c, book)
+    staff_tracks.manager_tracks(c, visits, staff)
+    behaviour.audit_log(c, book, visits, staff)
 
 
 def _write_truth(c: Chunk, manager_of: np.ndarray, staff: Staff) -> None:
@@ -128,3 +132,8 @@ def _write_staff(emit: Emit, s: Staff) -> None:
         branch_id=s.branch_id[s.manager_branch], risk_tier=s.manager_tier,
         hired_on=s.manager_hired))
     emit.truth("managers", arrow.table(manager_id=s.manager_id, behaviour=s.behaviour))
+    # Static facts and exam results (issue 9): new tables with their own hashing keys, so
+    # nothing above (nor any chunk's table) changes.
+    emit.bank("manager_profiles", arrow.table(**s.profile_columns()))
+    emit.bank("manager_exams", arrow.table(**s.exam_columns()))
+    emit.truth("manager_skill", arrow.table(**s.skill_columns()))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from xiaowei.sim import hashing
+from xiaowei.sim.calendar import add_months
 from xiaowei.sim.geography import geography
 from xiaowei.sim.identity import make_mobile, person_names
 from xiaowei.sim.sizes import SimSize
@@ -36,6 +37,19 @@ class Staff:
     manager_hired: np.ndarray
     behaviour: np.ndarray
     colluders: np.ndarray  # manager indices
+    seed: int = 0  # the simulation's seed, for the managers' static facts and exams
+
+    def profile_columns(self) -> dict[str, np.ndarray]:
+        """``bank/manager_profiles``: education and certifications (see :func:`profiles`)."""
+        return profiles(self.seed, self)
+
+    def exam_columns(self) -> dict[str, np.ndarray]:
+        """``bank/manager_exams``: one row per sitting (see :func:`exams`)."""
+        return exams(self.seed, self)
+
+    def skill_columns(self) -> dict[str, np.ndarray]:
+        """``truth/manager_skill``: the latent skill behind the facts and exams."""
+        return {"manager_id": self.manager_id, "skill": np.round(skill(self.seed, self), 4)}
 
 
 def build_staff(seed: int, size: SimSize) -> Staff:
@@ -69,7 +83,7 @@ def build_staff(seed: int, size: SimSize) -> Staff:
         manager_branch=mb,
         manager_tier=1 + hashing.choice(seed, "tier", m, np.array([0.3, 0.5, 0.2])),
         manager_hired=hired, behaviour=behaviour,
-        colluders=np.flatnonzero(behaviour == "colluding"),
+        colluders=np.flatnonzero(behaviour == "colluding"), seed=seed,
     )
 
 
@@ -86,3 +100,69 @@ def manager_for(seed: int, staff: Staff, region: np.ndarray, idx: np.ndarray) ->
             pool = np.arange(len(staff.manager_id))
         out[rows] = pool[hashing.integers(seed, "manager", idx[rows], len(pool))]
     return out
+
+
+# --- Managers' static facts and exam results (issue 9; docs/simulator.md, last section) -----
+# Fixed before any rating is tuned (SIMULATOR.md §5). A latent professional skill s ~ N(0, 1)
+# per manager drives education, certifications and exam scores a little; it does NOT touch
+# the book (loans, defaults and visits are unchanged), so the platform's 专业能力 dimension can
+# be checked against the truth but cannot be validated against outcomes. Careless managers
+# score 4 points lower; colluders are indistinguishable by exams (a fraud partner studies too).
+EDUCATION = np.array(["高中", "大专", "本科", "硕士"])
+EDUCATION_CUTS = np.array([-1.645, -0.524, 1.036])  # of 0.6·s + 0.8·N(0,1): 5/25/55/15 %
+# (name, intercept, weight of s, weight per year of tenure) → P = logistic(a + b·s + c·years)
+CERTIFICATIONS = (("银行从业资格", 2.0, 0.3, 0.4), ("中级经济师（金融）", -1.6, 0.8, 0.08),
+                  ("初级会计师", -1.2, 0.3, 0.0), ("金融理财师（AFP）", -2.0, 0.6, 0.05),
+                  ("特许金融分析师（CFA）", -4.5, 1.2, 0.0))
+# (exam, first sitting, months between sittings, sittings, difficulty shift)
+EXAMS = (("信贷业务知识年度考试", "2023-03-15", 12, 3, 0.0),
+         ("合规与反洗钱测试", "2023-06-20", 6, 6, 4.0),
+         ("新产品与系统操作测验", "2024-09-10", 12, 2, -2.0))
+EXAM_MEAN, EXAM_SKILL, EXAM_NOISE, CARELESS_PENALTY = 72.0, 6.0, 8.0, 4.0
+EXAM_ABSENT = 0.04  # a sitting missed (leave, business trip): no row
+FACTS_AS_OF = np.datetime64("2025-12-31")  # tenure for certifications counts to the sim's end
+
+
+def skill(seed: int, staff: Staff) -> np.ndarray:
+    """The latent professional skill of each manager (truth only)."""
+    return hashing.normal(seed, "manager-skill", np.arange(len(staff.manager_id)))
+
+
+def profiles(seed: int, staff: Staff) -> dict[str, np.ndarray]:
+    """Education and certifications ("、"-joined, in CERTIFICATIONS order) per manager."""
+    m = np.arange(len(staff.manager_id))
+    s = skill(seed, staff)
+    latent = 0.6 * s + 0.8 * hashing.normal(seed, "manager-education", m)
+    education = EDUCATION[np.searchsorted(EDUCATION_CUTS, latent)]
+    years = (FACTS_AS_OF - staff.manager_hired).astype(np.int64) / 365.25
+    held = []
+    for name, a, b, c in CERTIFICATIONS:
+        p = 1.0 / (1.0 + np.exp(-(a + b * s + c * years)))
+        held.append(hashing.uniform(seed, f"manager-cert:{name}", m) < p)
+    certs = np.array(["、".join(name for (name, *_), h in zip(CERTIFICATIONS, row, strict=True)
+                                if h) for row in np.array(held).T], dtype=object)
+    return {"manager_id": staff.manager_id, "education": education, "certifications": certs}
+
+
+def exams(seed: int, staff: Staff) -> dict[str, np.ndarray]:
+    """Every sitting each manager took, by exam and date; score 0–100 (integer)."""
+    m = np.arange(len(staff.manager_id))
+    s = skill(seed, staff)
+    careless = staff.behaviour == "careless"
+    parts: dict[str, list[np.ndarray]] = {"manager_id": [], "exam": [], "taken_on": [],
+                                          "score": []}
+    for name, first, every, sittings, shift in EXAMS:
+        for k in range(sittings):
+            key = f"{name}:{k}"
+            day = add_months(np.datetime64(first, "D"), every * k)
+            taken = day + hashing.integers(seed, f"exam-day:{key}", m, 7).astype(
+                "timedelta64[D]")
+            present = (staff.manager_hired + np.timedelta64(30, "D") <= day) & (
+                hashing.uniform(seed, f"exam-absent:{key}", m) >= EXAM_ABSENT)
+            score = (EXAM_MEAN + shift + EXAM_SKILL * s - CARELESS_PENALTY * careless
+                     + EXAM_NOISE * hashing.normal(seed, f"exam-score:{key}", m))
+            parts["manager_id"].append(staff.manager_id[present])
+            parts["exam"].append(np.full(int(present.sum()), name))
+            parts["taken_on"].append(taken[present])
+            parts["score"].append(np.clip(np.round(score), 0, 100).astype(np.int64)[present])
+    return {key: np.concatenate(v) for key, v in parts.items()}
