@@ -110,7 +110,8 @@ def test_demo_json_summary(tiny_demo: dict) -> None:
 def test_demo_prints_a_readable_summary(home: Path) -> None:
     res = runner.invoke(app, ["demo", "--size", "tiny"])
     assert res.exit_code == 0, res.output
-    for words in ("批准率 approval rate", "人均管户", "逾期分布", "数据源", "演示用户"):
+    for words in ("批准率 approval rate", "人均管户", "逾期分布", "数据源", "演示用户",
+                  "员工管理"):
         assert words in res.stdout
 
 
@@ -130,3 +131,17 @@ def test_demo_reports_the_datasets_fingerprint(home: Path, tmp_path: Path,
     doc = tiny_demo["doc"]
     assert doc["fingerprint"] == sim["fingerprint"]
     assert doc["tags"]["fingerprint"] != sim["fingerprint"]
+
+
+def test_demo_json_has_the_staff_detection_figures(tiny_demo: dict) -> None:
+    """`staff` keeps the book's staff counts and gains the five detection figures (issue 9)."""
+    staff = tiny_demo["doc"]["staff"]
+    assert {"managers", "branches", "collusion_recall", "collusion_precision",
+            "honest_alert_rate", "median_detection_days",
+            "traditional_median_detection_days"} <= set(staff)
+    for key in ("collusion_recall", "collusion_precision", "honest_alert_rate"):
+        assert staff[key] is None or 0.0 <= staff[key] <= 1.0
+    assert staff["detail"]["managers"] == staff["managers"]  # the truth's managers: the book's
+    assert staff["detail"]["colluders_judged"] <= staff["detail"]["colluders"]
+    assert staff["batch"]["managers"] == staff["managers"]
+    assert sum(staff["batch"]["ratings"].values()) == staff["managers"]

@@ -18,6 +18,7 @@ from xiaowei.cli.charts import bar_table
 from xiaowei.cli.demo_kpis import render_kpis, run_kpis
 from xiaowei.cli.demo_operations import render_operations, run_operations
 from xiaowei.cli.demo_postloan import render_postloan, run_postloan
+from xiaowei.cli.demo_staff import render_staff, run_staff_act
 from xiaowei.cli.govern_cmd import render_govern, run_govern
 from xiaowei.cli.load_cmd import render_load, run_load
 from xiaowei.cli.output import err, out, print_json, progress_bar
@@ -87,6 +88,7 @@ def demo(
                                                       "visits_due")}
             operations["maintenance_tasks"] = open_maintenance_tasks(
                 engine, analytic.connection, as_of).to_json()["opened"]
+            staff = run_staff_act(analytic, engine, dest, as_of)
         users = create_demo_users(engine)
     finally:
         engine.dispose()
@@ -98,6 +100,7 @@ def demo(
     summary["kpis"] = kpis
     summary["postloan"] = postloan
     summary["operations"] = operations
+    summary["staff"] = {**summary["staff"], **staff}  # the book's staff counts + detection
     # Generated now and shown only in this output: the store keeps argon2 hashes alone.
     summary["demo_users"] = [{"name": name, "password": password}
                              for name, password in users.items()]
@@ -111,6 +114,7 @@ def demo(
     render_kpis(kpis)
     render_postloan(postloan)
     render_operations(operations)
+    render_staff(staff)
     render_users(users)
     err.print(f"数据在 data in {home} · 用时 took {summary['seconds']} s")
 

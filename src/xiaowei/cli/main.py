@@ -23,6 +23,8 @@ from xiaowei.cli import (
     review_cmd,
     serve_cmd,
     sim_cmd,
+    staff_cmd,
+    staff_events_cmd,
     strategy_cmd,
     tags_cmd,
     users_cmd,
@@ -60,6 +62,8 @@ customers_cmd.app.command("offers")(customers_offers.offers)
 customers_cmd.app.command("renewals")(customers_offers.renewals)
 customers_cmd.app.command("train")(customers_offers.train)
 app.add_typer(customers_cmd.app, name="customers")
+staff_cmd.register(staff_events_cmd.staff_app)
+app.add_typer(staff_events_cmd.staff_app, name="staff")
 app.command("serve")(serve_cmd.serve)
 app.add_typer(serve_cmd.api_app, name="api")
 
