@@ -9,15 +9,13 @@ nightly batch (DuckDB or Spark) and for one customer online, and a new signal ne
 
 from __future__ import annotations
 
-import datetime as dt
 from enum import IntEnum
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, model_validator
 
-from xiaowei.engine.workflow import WorkingCalendar
-from xiaowei.engine.workflow.calendar_spec import CalendarSpec, Strict
+from xiaowei.engine.workflow.calendar_spec import CalendarSpec, Deadline, Strict
 from xiaowei.entities.datafiles import load_data_file
 
 CATALOGUE_FILE = "warning_signals.yaml"
@@ -41,25 +39,6 @@ class Level(IntEnum):
 
 
 LEVEL_KEYS = ("yellow", "orange", "red")
-
-
-class Deadline(Strict):
-    """How soon a warning must be answered: clock hours (red) or working days."""
-
-    hours: int | None = Field(None, gt=0)
-    working_days: int | None = Field(None, gt=0)
-
-    @model_validator(mode="after")
-    def _one(self) -> Deadline:
-        if (self.hours is None) == (self.working_days is None):
-            raise ValueError("give exactly one of hours or working_days")
-        return self
-
-    def due(self, raised: dt.datetime, calendar: WorkingCalendar) -> dt.datetime:
-        """When the response is due for a warning raised at ``raised`` (aware)."""
-        if self.hours is not None:
-            return raised + dt.timedelta(hours=self.hours)
-        return calendar.add_working_days(raised, self.working_days or 0)
 
 
 class LevelResponse(Strict):

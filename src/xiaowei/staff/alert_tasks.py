@@ -35,14 +35,12 @@ from sqlalchemy import Engine, or_, select
 from xiaowei.engine.workflow import (
     NewTask,
     QueueRules,
-    ServiceLevel,
     TaskNotFound,
     TaskView,
     WorkflowError,
-    WorkingCalendar,
     WorkQueue,
 )
-from xiaowei.engine.workflow.calendar_spec import CalendarSpec, Strict
+from xiaowei.engine.workflow.calendar_spec import CalendarSpec, Deadline, Strict
 from xiaowei.entities.datafiles import load_data_file
 from xiaowei.entities.registry_names import same_person
 from xiaowei.entities.task import TaskKind
@@ -65,25 +63,6 @@ Step = Literal["acknowledge", "investigate", "close", "confirm", "return", "esca
 class Label(Strict):
     zh: str = Field(min_length=1)
     en: str = Field(min_length=1)
-
-
-class Deadline(Strict):
-    """How soon an alert must be answered: clock hours or working days (exactly one)."""
-
-    hours: int | None = Field(None, gt=0)
-    working_days: int | None = Field(None, gt=0)
-
-    @model_validator(mode="after")
-    def _one(self) -> Deadline:
-        if (self.hours is None) == (self.working_days is None):
-            raise ValueError("give exactly one of hours or working_days")
-        return self
-
-    def service_level(self, calendar: WorkingCalendar) -> ServiceLevel:
-        """The engine's service level: hours run on the clock, days on the calendar."""
-        if self.hours is not None:
-            return ServiceLevel(hours=self.hours)
-        return ServiceLevel(days=self.working_days, calendar=calendar)
 
 
 class LevelRule(Label):

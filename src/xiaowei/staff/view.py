@@ -37,16 +37,11 @@ from xiaowei.security import audit
 from xiaowei.security.principal import PermissionDenied, Principal
 from xiaowei.staff.behaviour_signals import event_views, table_exists
 from xiaowei.staff.geo import metres_between
+from xiaowei.staff.run import MANAGER_DAY_COLUMNS
 from xiaowei.staff.staff_pack import Dimension
 from xiaowei.store.database import transaction
 
-DAY_COLUMNS = (
-    "as_of", "manager_id", "branch_id", "rating", "rating_zh", "score", "dim_volume",
-    "dim_quality", "dim_risk", "dim_conduct", "dim_professional", "dim_workload", "driver_zh",
-    "assessment_zh", "customers", "target_customers", "hours", "capacity_hours", "utilisation",
-    "recorded_tier", "recommended_tier", "par30", "par90", "fpd_rate", "renewal_rate",
-    "conversion_rate", "new_customers", "outstanding_yuan", "alert_level",
-    "collusion_suspected")
+DAY_COLUMNS = MANAGER_DAY_COLUMNS
 DIMENSIONS = tuple(d.value for d in Dimension)
 PEER_FIGURES = ("customers", "utilisation", "new_customers", "outstanding_yuan",
                 "conversion_rate", "renewal_rate", "par30", "par90", "fpd_rate")

@@ -12,7 +12,7 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from xiaowei.engine.workflow.sla import WorkingCalendar
+from xiaowei.engine.workflow.sla import ServiceLevel, WorkingCalendar
 
 
 class Strict(BaseModel):
@@ -42,4 +42,30 @@ class CalendarSpec(Strict):
                                self.utc_offset_hours)
 
 
-__all__ = ["CalendarSpec", "Strict"]
+class Deadline(Strict):
+    """How soon a piece of work must be answered: clock hours or working days (exactly one).
+    Post-loan warnings and staff alerts both state their response times this way."""
+
+    hours: int | None = Field(None, gt=0)
+    working_days: int | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _one(self) -> Deadline:
+        if (self.hours is None) == (self.working_days is None):
+            raise ValueError("give exactly one of hours or working_days")
+        return self
+
+    def due(self, raised: dt.datetime, calendar: WorkingCalendar) -> dt.datetime:
+        """When the response is due for work raised at ``raised`` (aware)."""
+        if self.hours is not None:
+            return raised + dt.timedelta(hours=self.hours)
+        return calendar.add_working_days(raised, self.working_days or 0)
+
+    def service_level(self, calendar: WorkingCalendar) -> ServiceLevel:
+        """The engine's service level: hours run on the clock, days on the calendar."""
+        if self.hours is not None:
+            return ServiceLevel(hours=self.hours)
+        return ServiceLevel(days=self.working_days, calendar=calendar)
+
+
+__all__ = ["CalendarSpec", "Deadline", "Strict"]
