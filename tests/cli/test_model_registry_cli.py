@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from xiaowei.cli.model_registry_cmd import registry_app
+from xiaowei.store.migrate import head_revision
 
 runner = CliRunner()
 
@@ -162,7 +163,7 @@ def test_db_upgrade_applies_0002_and_downgrade_returns_to_0001(
     done = subprocess.run([sys.executable, "-m", "xiaowei", "db", "upgrade", "--json"],
                           capture_output=True, text=True, env=env, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["revision"] == "0006"  # head: 0002 and later
+    assert json.loads(done.stdout)["revision"] == head_revision()  # 0002 and later
 
     monkeypatch.setenv("XIAOWEI_HOME", str(home))
 
@@ -173,8 +174,8 @@ def test_db_upgrade_applies_0002_and_downgrade_returns_to_0001(
 
     assert db("downgrade", "--revision", "0001")["revision"] == "0001"
     current = db("current")
-    assert (current["revision"], current["head"]) == ("0001", "0006")
-    assert db("upgrade")["revision"] == "0006"
+    assert (current["revision"], current["head"]) == ("0001", head_revision())
+    assert db("upgrade")["revision"] == head_revision()
 
 
 def test_mounted_as_xiaowei_model(store: str, tmp_path: Path) -> None:
