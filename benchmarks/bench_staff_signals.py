@@ -53,6 +53,37 @@ def load_bank(ds: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def gather_honest_rings(con: duckdb.DuckDBPyConnection, ds: Path) -> int:
+    """Stress variant: every ring that works through non-colluding managers is moved, with
+    its check-ins, operations and audit entries, to the manager of its first application —
+    as if the ring had walked into one honest (or careless) manager's branch. The simulator
+    spreads such rings over a city's managers, so at `bank` size no honest manager ever holds
+    three of them; this shows what the verdict does when one does. Returns rings moved."""
+    con.execute("""
+        CREATE TEMP TABLE ring_app AS
+        SELECT a.application_no, a.manager_id, a.applied_at, p.fraud_ring
+        FROM raw.bank_applications a
+        JOIN read_parquet(?) t USING (application_no)
+        JOIN read_parquet(?) p ON p.party_idx = t.party_idx
+        WHERE t.is_fraud AND NOT t.colluding_manager""",
+                [str(ds / "truth" / "applications.parquet"),
+                 str(ds / "truth" / "parties.parquet")])
+    con.execute("""
+        CREATE TEMP TABLE moved AS
+        SELECT r.application_no, r.manager_id AS old_manager,
+               arg_min(r.manager_id, r.applied_at) OVER (PARTITION BY r.fraud_ring) AS manager
+        FROM ring_app r""")
+    for table, key in (("bank_applications", "application_no"),
+                       ("bank_manager_checkins", "application_no"),
+                       ("bank_manager_operations", "object_id"),
+                       ("bank_manager_audit_log", "object_id")):
+        con.execute(f"""
+            UPDATE raw.{table} t SET manager_id = m.manager FROM moved m
+            WHERE t.{key} = m.application_no AND t.manager_id = m.old_manager""")
+    rows = con.execute("SELECT count(DISTINCT fraud_ring) FROM ring_app").fetchall()
+    return int(rows[0][0])
+
+
 def truth(ds: Path) -> tuple[dict[str, str], dict[str, dt.date]]:
     """Behaviour per manager, and each colluder's first application from a ring member that
     works through them (the clock of the 3-month target)."""
@@ -90,8 +121,10 @@ def per_signal(rows: list[dict], behaviour: dict[str, str], n_days: int) -> list
     return lines
 
 
-def evaluate(ds: Path, detail: bool = False) -> dict[str, float | int | str]:
+def evaluate(ds: Path, detail: bool = False, stress: bool = False
+             ) -> dict[str, float | int | str]:
     con = load_bank(ds)
+    moved = gather_honest_rings(con, ds) if stress else 0
     behaviour, first = truth(ds)
     days = month_ends(dt.date(2024, 1, 31), dt.date(2025, 12, 31))
     started = time.perf_counter()
@@ -104,6 +137,7 @@ def evaluate(ds: Path, detail: bool = False) -> dict[str, float | int | str]:
     red_collusion: dict[str, list[dt.date]] = {}
     any_red: set[str] = set()
     location: dict[str, set[str]] = {}
+    grouped: set[str] = set()
     for r in rows:
         if r["level"] == "red":
             any_red.add(r["manager_id"])
@@ -111,6 +145,8 @@ def evaluate(ds: Path, detail: bool = False) -> dict[str, float | int | str]:
                 red_collusion.setdefault(r["manager_id"], []).append(r["as_of"])
         if r["category"] == LOCATION and r["level"] in ("orange", "red"):
             location.setdefault(r["manager_id"], set()).add(r["signal"])
+        if r["signal"] == "shared_identifier_groups":
+            grouped.add(r["manager_id"])
     honest_red_signals = sorted({r["signal"] for r in rows if r["level"] == "red"
                                  and behaviour.get(r["manager_id"]) == "honest"})
     colluders = [m for m, b in behaviour.items() if b == "colluding" and m in first]
@@ -132,6 +168,10 @@ def evaluate(ds: Path, detail: bool = False) -> dict[str, float | int | str]:
         "red_before_first_ring_application": len(early),
         "honest": len(honest), "honest_collusion_red": len(honest_red_collusion),
         "honest_collusion_red_share": len(honest_red_collusion) / max(1, len(honest)),
+        "rings_gathered": moved,
+        "honest_with_groups": sum(m in grouped for m in honest),
+        "careless_with_groups": sum(m in grouped for m in careless),
+        "careless_collusion_red": sum(m in red_collusion for m in careless),
         "honest_any_red": sum(m in any_red for m in honest),
         "honest_any_red_share": sum(m in any_red for m in honest) / max(1, len(honest)),
         "honest_red_signals": ",".join(honest_red_signals),
@@ -148,6 +188,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="*", default=[7, 11, 13, 17, 19])
     parser.add_argument("--dataset", type=Path, nargs="*", default=[],
                         help="already generated dataset folders (instead of --size/--seeds)")
+    parser.add_argument("--stress", action="store_true",
+                        help="gather each honest-managed ring under one manager first")
     parser.add_argument("--detail", action="store_true",
                         help="also print each signal's alert load per behaviour")
     args = parser.parse_args()
@@ -157,12 +199,13 @@ def main() -> None:
             (f"{args.size} seed {s}", generate(args.size, s, Path(tmp) / str(s)).out)
             for s in args.seeds]
         for label, ds in targets:
-            r = evaluate(ds, args.detail)
+            r = evaluate(ds, args.detail, args.stress)
             results.append(r)
             print(label, r, flush=True)
     total = {k: sum(int(r[k]) for r in results) for k in (
         "colluders", "found_within_3m", "found_ever", "honest", "honest_collusion_red",
-        "honest_any_red", "careless", "careless_location_orange_or_red",
+        "honest_any_red", "honest_with_groups", "careless", "careless_with_groups",
+        "careless_collusion_red", "careless_location_orange_or_red",
         "honest_location_orange_or_red")}
     print("total", total)
     print(f"recall within 3 months: {total['found_within_3m']}/{total['colluders']}; "

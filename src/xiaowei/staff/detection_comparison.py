@@ -7,8 +7,9 @@ Both sides read the same simulated bank; only this module and the tests read the
 
 * **digital** — the nightly staff batch (:func:`xiaowei.staff.run.run_staff`, signals and
   alerts only) run on every checkpoint of the window (twice a month: the 15th and the
-  month-end); a manager is *found* on the first checkpoint with an alert (orange or red) in
-  the ``collusion`` category on or after the first colluding application;
+  month-end); a manager is *found* on the first checkpoint with the collusion verdict
+  (:data:`~xiaowei.staff.run.COLLUSION_VERDICT`: ``collusion_suspected`` at red) on or after
+  the first colluding application;
 * **traditional** — results-only management: nobody looks at behaviour; a colluding manager
   is found when one of the loans they arranged for a fraud ring defaults in the records (an
   instalment more than 90 days unpaid), the day it reaches 90 days past due.
@@ -16,8 +17,9 @@ Both sides read the same simulated bank; only this module and the tests read the
 Figures (``to_json``): ``collusion_recall`` = colluders found within :data:`DETECTION_DAYS` of
 their first colluding application ÷ colluders whose first colluding application is at least
 that long before the window's end; ``collusion_precision`` = colluders among the managers with
-a collusion alert; ``honest_alert_rate`` = honest managers with any alert (orange or red, any
-category) in the window ÷ honest managers; ``median_detection_days`` /
+the verdict; ``honest_alert_rate`` = honest managers given the verdict in the window ÷ honest
+managers (``detail.honest_any_alert_rate``: honest managers with any orange or red alert of any
+kind — location, operations — which supervisors also read); ``median_detection_days`` /
 ``traditional_median_detection_days`` = median days from the first colluding application to
 detection among colluders each side found (``None`` when it found none).
 """
@@ -33,7 +35,7 @@ from typing import Any
 
 import duckdb
 
-from xiaowei.staff.run import ALERT_LEVELS, SCHEMA, run_staff
+from xiaowei.staff.run import ALERT_LEVELS, COLLUSION_VERDICT, SCHEMA, run_staff
 
 DETECTION_DAYS = 92
 """"Within 3 months of the first colluding application"."""
@@ -93,8 +95,9 @@ class DetectionComparison:
     honest: int
     digital_found: dict[str, int]  # colluder → days to detection
     traditional_found: dict[str, int]
-    alerted: set[str]  # managers with a collusion alert
-    honest_alerted: int
+    alerted: set[str]  # managers given the collusion verdict
+    honest_alerted: int  # honest managers given the verdict
+    honest_any_alert: int  # honest managers with any orange/red alert
     careless: int
     careless_alerted: int
 
@@ -124,9 +127,12 @@ class DetectionComparison:
                 "traditional_found": dict(sorted(self.traditional_found.items())),
                 "managers_with_collusion_alert": len(self.alerted),
                 "honest_managers": self.honest, "honest_alerted": self.honest_alerted,
+                "honest_any_alert": self.honest_any_alert,
+                "honest_any_alert_rate": round(self.honest_any_alert / self.honest, 4)
+                if self.honest else None,
                 "careless_managers": self.careless, "careless_alerted": self.careless_alerted,
                 "method": "digital: staff batch on the 15th and month-end, found = first "
-                          "orange/red alert in the collusion category on or after the first "
+                          "collusion verdict (collusion_suspected red) on or after the first "
                           "colluding application; traditional: found when a loan arranged "
                           "for a ring is 90 days past due in the records"}}
 
@@ -149,14 +155,15 @@ def compare_detection(con: duckdb.DuckDBPyConnection, dataset_dir: Path | str, f
     behaviour, first_app = _truth(con, dataset)
     levels = list(ALERT_LEVELS)
     marks = ", ".join("?" for _ in levels)
-    alerts = con.execute(
-        f"SELECT manager_id, as_of, categories FROM {SCHEMA}.alert WHERE as_of BETWEEN ? AND ? "
-        f"AND level IN ({marks}) ORDER BY as_of", [first, last, *levels]).fetchall()
-    any_alert = {m for m, _, _ in alerts}
+    any_alert = {m for (m,) in con.execute(
+        f"SELECT DISTINCT manager_id FROM {SCHEMA}.alert WHERE as_of BETWEEN ? AND ? "
+        f"AND level IN ({marks})", [first, last, *levels]).fetchall()}
     collusion: dict[str, list[dt.date]] = {}
-    for m, day, cats in alerts:
-        if "collusion" in (cats or "").split(","):
-            collusion.setdefault(m, []).append(day)
+    for m, day in con.execute(
+            f"SELECT manager_id, as_of FROM {SCHEMA}.signal WHERE as_of BETWEEN ? AND ? "
+            f"AND signal = ? AND level = ? ORDER BY as_of",
+            [first, last, *COLLUSION_VERDICT]).fetchall():
+        collusion.setdefault(m, []).append(day)
     colluders = sorted(m for m, b in behaviour.items() if b == "colluding" and m in first_app)
     judged = [m for m in colluders
               if first <= first_app[m] <= last - dt.timedelta(days=DETECTION_DAYS)]
@@ -171,7 +178,8 @@ def compare_detection(con: duckdb.DuckDBPyConnection, dataset_dir: Path | str, f
     careless = [m for m, b in behaviour.items() if b == "careless"]
     return DetectionComparison(
         first, last, len(days), len(behaviour), colluders, judged, len(honest), digital,
-        traditional, set(collusion), sum(m in any_alert for m in honest), len(careless),
+        traditional, set(collusion), sum(m in collusion for m in honest),
+        sum(m in any_alert for m in honest), len(careless),
         sum(m in any_alert for m in careless))
 
 

@@ -41,6 +41,9 @@ SCHEMA = "staff"
 ALERT_LEVELS = ("orange", "red")
 """Signal levels that alert a supervisor (高危); yellow signals are shown, not alerted."""
 LEVEL_RANK = {"none": 0, "yellow": 1, "orange": 2, "red": 3}
+COLLUSION_VERDICT = ("collusion_suspected", "red")
+"""The signal and level that say "suspected of colluding" (疑似内外勾结): the manager's shared-
+identifier groups combined with the manager's own conduct on them (signals.yaml)."""
 REPEAT_DAYS = 90
 """An alert at a level is new unless the manager had one at that level or worse this long ago."""
 
@@ -100,9 +103,14 @@ class StaffRun:
                 "signals": self.signals, "alerts": len(self.alerts),
                 "new_alerts": len(self.new_alerts), "alerts_by_level": by_level,
                 "collusion_suspected": sorted(a["manager_id"] for a in self.alerts
-                                              if "collusion" in a["categories"].split(",")),
+                                              if suspected(a)),
                 "ratings": self.ratings, "seconds": self.seconds,
                 **({"tasks": self.tasks} if self.tasks is not None else {})}
+
+
+def suspected(alert: dict[str, Any]) -> bool:
+    """Whether an alert carries the collusion verdict (:data:`COLLUSION_VERDICT`)."""
+    return any((s["signal"], s["level"]) == COLLUSION_VERDICT for s in alert["signals"])
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -189,7 +197,7 @@ def _manager_days(as_of: dt.date, ratings: pa.Table, workload: pa.Table, busines
             "new_customers": bm.get("new_customers"),
             "outstanding_yuan": bm.get("outstanding_yuan"),
             "alert_level": alert["level"] if alert else "none",
-            "collusion_suspected": bool(alert and "collusion" in alert["categories"].split(","))})
+            "collusion_suspected": bool(alert and suspected(alert))})
     return rows
 
 
@@ -265,5 +273,5 @@ def run_staff(con: duckdb.DuckDBPyConnection, as_of: dt.date, *, engine: Engine 
     return StaffRun(as_of, managers, signals.num_rows, alerts, ratings, seconds, tasks)
 
 
-__all__ = ["ALERT_LEVELS", "REPEAT_DAYS", "SCHEMA", "StaffRun", "day_alerts", "ensure_tables",
-           "run_staff"]
+__all__ = ["ALERT_LEVELS", "COLLUSION_VERDICT", "REPEAT_DAYS", "SCHEMA", "StaffRun",
+           "day_alerts", "ensure_tables", "run_staff", "suspected"]
