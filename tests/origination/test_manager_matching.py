@@ -11,7 +11,12 @@ import pytest
 from sqlalchemy import Engine
 
 from xiaowei.entities.datafiles import DataFileError
-from xiaowei.origination.manager_matching import assign_manager, choose_manager, load_rules
+from xiaowei.origination.manager_matching import (
+    assign_manager,
+    candidates,
+    choose_manager,
+    load_rules,
+)
 from xiaowei.store import migrate
 from xiaowei.store.database import make_engine, transaction
 from xiaowei.store.tables import Application, Branch, CustomerManager, Loan, Party
@@ -79,6 +84,21 @@ def test_tier_too_low_is_passed_over_with_the_reason(store: Engine) -> None:
     assert ranked_ids == ["M4", "M1", "M2"]
     assert "risk tier 1 below the required 3" in choice.passed_over[1]["en"]
     assert "风险等级 1 低于要求 3" in choice.passed_over[1]["zh"]
+
+
+def test_the_staff_batch_cap_lowers_a_tier_and_never_raises_it(store: Engine) -> None:
+    """M3 (granted 3) capped at 2 by the staff batch no longer takes tier-3 cases; a cap above
+    the grant (M1: granted 1, cap 3) changes nothing — a promotion goes through a person."""
+    with transaction(store) as s:
+        s.get(CustomerManager, "M3").staff_tier_cap = 2
+        s.get(CustomerManager, "M1").staff_tier_cap = 3
+    with transaction(store) as s:
+        choice = choose_manager(s, "B1", 3)
+        ranked = {c.manager_id: c for c in candidates(s, "B1", 3, load_rules())}
+    assert choice.manager_id == "M4"  # the Ningbo senior: M3 is capped
+    assert ranked["M3"].risk_tier == 2 and not ranked["M3"].eligible
+    assert "risk tier 2 below the required 3" in ranked["M3"].why_not(3, 200)[1]
+    assert ranked["M1"].risk_tier == 1 and not ranked["M1"].eligible
 
 
 def test_ties_break_by_manager_id(store: Engine) -> None:

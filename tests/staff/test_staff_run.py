@@ -152,6 +152,29 @@ def test_staff_run_and_show_json_and_every_showing_is_audited(env: dict[str, Any
     assert text_page.exit_code == 0 and "能力雷达" in text_page.output
 
 
+def test_the_batch_caps_tiers_matching_reads(env: dict[str, Any]) -> None:
+    """Where the day's advice is below the granted tier the store carries it as a cap; elsewhere
+    no cap — and a rerun with the same advice writes the same caps."""
+    from xiaowei.staff.run import write_tier_caps
+
+    engine = create_engine(env["url"])
+    with engine.begin() as c:
+        granted = dict(c.execute(text("SELECT manager_id, risk_tier FROM customer_manager")
+                                 ).fetchall())
+    some = sorted(granted)[:2]
+    days = [{"manager_id": some[0], "recommended_tier": granted[some[0]] - 1 or None},
+            {"manager_id": some[1], "recommended_tier": 3}]
+    caps = write_tier_caps(engine, days)
+    assert write_tier_caps(engine, days) == caps
+    with engine.begin() as c:
+        stored = dict(c.execute(text("SELECT manager_id, staff_tier_cap FROM customer_manager")
+                                ).fetchall())
+    engine.dispose()
+    expected = granted[some[0]] - 1
+    assert stored[some[0]] == (expected or None) and caps.get(some[0]) == (expected or None)
+    assert stored[some[1]] is None and some[1] not in caps  # never above the grant
+
+
 def test_bad_input_is_refused_with_a_reason(env: dict[str, Any]) -> None:
     unknown = invoke("show", "M99999", "--json")
     assert unknown.exit_code != 0 and "unknown manager" in unknown.output

@@ -47,7 +47,7 @@ AUTH_TABLES = {"app_user", "api_token", "web_session", "login_attempt", "audit_l
                "audit_head"}
 PAYMENT_TABLES = {"loan_payment"}
 STAFF_TABLES = {"staff_event"}
-HEAD = "0007"
+HEAD = "0008"
 
 
 def _tables(url: str) -> set[str]:
@@ -108,6 +108,23 @@ def test_strategy_revision_goes_down_to_0002_and_back(db_url: str) -> None:
     upgrade(db_url)
     assert current_revision(db_url) == HEAD
     assert _tables(db_url) == MODEL_TABLES | {"alembic_version"}
+
+
+def test_tier_cap_revision_goes_down_to_0007_and_back(db_url: str) -> None:
+    upgrade(db_url)
+    downgrade(db_url, "0007")
+    assert current_revision(db_url) == "0007"
+    assert "staff_tier_cap" not in _columns(db_url, "customer_manager")
+    upgrade(db_url)
+    assert "staff_tier_cap" in _columns(db_url, "customer_manager")
+
+
+def _columns(url: str, table: str) -> set[str]:
+    engine = make_engine(url, poolclass=NullPool)
+    try:
+        return {c["name"] for c in inspect(engine).get_columns(table)}
+    finally:
+        engine.dispose()
 
 
 def test_staff_event_revision_goes_down_to_0006_and_back(db_url: str) -> None:

@@ -133,16 +133,20 @@ def _scope(home: Branch, other_branch: str, other_region: str, prefix: int) -> s
 
 def candidates(session: Session, branch_id: str, required_tier: int,
                rules: MatchingRules) -> list[Candidate]:
-    """Every manager, ranked: eligible with room, nearest, fewest customers, then id."""
+    """Every manager, ranked: eligible with room, nearest, fewest customers, then id. A
+    manager's tier is the granted ``risk_tier`` capped by the staff batch's ``staff_tier_cap``."""
     home = session.get(Branch, branch_id)
     if home is None:
         raise LookupError(f"branch {branch_id!r} is not in the store")
     load = customers_by_manager(session, rules)
     rows = session.execute(select(CustomerManager.manager_id, CustomerManager.branch_id,
-                                  CustomerManager.risk_tier, Branch.region_code)
+                                  CustomerManager.risk_tier, CustomerManager.staff_tier_cap,
+                                  Branch.region_code)
                            .join(Branch, Branch.branch_id == CustomerManager.branch_id))
     found = []
-    for manager_id, branch, tier, region in rows:
+    for manager_id, branch, granted, cap, region in rows:
+        # The staff batch's cap (ability rating, quality, behaviour) only ever lowers the grant.
+        tier = min(int(granted), int(cap)) if cap is not None else int(granted)
         customers = load.get(manager_id, 0)
         found.append(Candidate(manager_id, branch, int(tier),
                                _scope(home, branch, region, rules.region_prefix), customers,

@@ -90,6 +90,7 @@ class StaffRun:
     ratings: dict[str, int]
     seconds: dict[str, float] = field(default_factory=dict)
     tasks: dict[str, Any] | None = None
+    tier_caps: dict[str, int] | None = None  # manager → cap written (None: none written)
 
     @property
     def new_alerts(self) -> list[dict[str, Any]]:
@@ -105,7 +106,8 @@ class StaffRun:
                 "collusion_suspected": sorted(a["manager_id"] for a in self.alerts
                                               if suspected(a)),
                 "ratings": self.ratings, "seconds": self.seconds,
-                **({"tasks": self.tasks} if self.tasks is not None else {})}
+                **({"tasks": self.tasks} if self.tasks is not None else {}),
+                **({"tier_caps": self.tier_caps} if self.tier_caps is not None else {})}
 
 
 def suspected(alert: dict[str, Any]) -> bool:
@@ -201,6 +203,30 @@ def _manager_days(as_of: dt.date, ratings: pa.Table, workload: pa.Table, busines
     return rows
 
 
+def write_tier_caps(engine: Engine, days: list[dict[str, Any]]) -> dict[str, int]:
+    """Write the day's advice into ``customer_manager.staff_tier_cap`` (one transaction): the
+    recommended tier where it is below the granted ``risk_tier``, else no cap — so matching
+    (:mod:`xiaowei.origination.manager_matching`) never hands a manager cases above what their
+    rating, portfolio quality and behaviour advise, and a cap lifts when the advice recovers.
+    Managers the store does not know are left alone. Returns the caps now in force."""
+    from sqlalchemy import select
+
+    from xiaowei.store.database import transaction
+    from xiaowei.store.tables import CustomerManager
+
+    advice = {d["manager_id"]: d["recommended_tier"] for d in days}
+    caps: dict[str, int] = {}
+    with transaction(engine) as session:
+        for manager in session.scalars(select(CustomerManager).where(
+                CustomerManager.manager_id.in_(list(advice)))):
+            tier = advice[manager.manager_id]
+            cap = int(tier) if tier is not None and int(tier) < manager.risk_tier else None
+            manager.staff_tier_cap = cap
+            if cap is not None:
+                caps[manager.manager_id] = cap
+    return caps
+
+
 def _store(con: duckdb.DuckDBPyConnection, as_of: dt.date, signals: list[dict[str, Any]],
            days: list[dict[str, Any]], alerts: list[dict[str, Any]]) -> None:
     """Replace the day's rows of the three tables in one transaction."""
@@ -263,6 +289,7 @@ def run_staff(con: duckdb.DuckDBPyConnection, as_of: dt.date, *, engine: Engine 
                     for a in alerts]
     _store(con, as_of, signal_rows, days, store_alerts)
     step("store", 4)
+    capped = write_tier_caps(engine, days) if rate and engine is not None else None
     tasks = None
     if open_tasks and engine is not None:
         from xiaowei.staff.alert_tasks import open_alert_tasks
@@ -270,8 +297,8 @@ def run_staff(con: duckdb.DuckDBPyConnection, as_of: dt.date, *, engine: Engine 
         tasks = open_alert_tasks(engine, [a for a in store_alerts if a["new"]], as_of)
     step("tasks", steps)
     managers = len(branches)
-    return StaffRun(as_of, managers, signals.num_rows, alerts, ratings, seconds, tasks)
+    return StaffRun(as_of, managers, signals.num_rows, alerts, ratings, seconds, tasks, capped)
 
 
 __all__ = ["ALERT_LEVELS", "COLLUSION_VERDICT", "REPEAT_DAYS", "SCHEMA", "StaffRun",
-           "day_alerts", "ensure_tables", "run_staff", "suspected"]
+           "day_alerts", "ensure_tables", "run_staff", "suspected", "write_tier_caps"]

@@ -74,7 +74,9 @@ class Branch(Base):
 
 
 class CustomerManager(Base):
-    """A customer manager (客户经理); ``risk_tier`` 1–3 limits which cases they may handle."""
+    """A customer manager (客户经理); ``risk_tier`` 1–3 limits which cases they may handle;
+    ``staff_tier_cap`` is the staff batch's advice (ability rating, portfolio quality, behaviour
+    risk), only ever lower — matching uses the lower of the two (migration 0008)."""
 
     __tablename__ = "customer_manager"
     __table_args__ = (CheckConstraint("risk_tier BETWEEN 1 AND 3", name="risk_tier_range"),)
@@ -85,6 +87,7 @@ class CustomerManager(Base):
     risk_tier: Mapped[int]
     hired_on: Mapped[dt.date] = mapped_column(Date)
     phone: Mapped[str | None] = mapped_column(EncryptedString())
+    staff_tier_cap: Mapped[int | None] = mapped_column(default=None)
 
     branch: Mapped[Branch] = relationship()
 
