@@ -182,3 +182,40 @@ def test_bad_input_is_refused_with_a_reason(env: dict[str, Any]) -> None:
     assert bad_day.exit_code != 0 and "--as-of" in bad_day.output
     backwards = invoke("run", "--as-of", "2025-01-31", "--since", "2025-06-30", "--no-tasks")
     assert backwards.exit_code != 0 and "after" in backwards.output
+
+
+def test_the_demo_opens_tasks_for_recent_new_alerts_once(bank: dict[str, Any],
+                                                         tmp_path: Path) -> None:
+    """Replayed history has no store: the demo opens the last 90 days' new alerts as the
+    nightly batch would have — once (the day's task ids), none older, none not new."""
+    from xiaowei.cli.demo_staff import open_recent_alert_tasks
+    from xiaowei.staff.run import ensure_tables
+
+    path = tmp_path / "a.duckdb"
+    shutil.copy(bank["path"], path)
+    db = tmp_path / "x.db"
+    shutil.copy(bank["url"].removeprefix("sqlite:///"), db)
+    engine = create_engine(f"sqlite:///{db}")
+    with engine.begin() as c:
+        manager, branch = c.execute(text("SELECT manager_id, branch_id FROM customer_manager "
+                                         "ORDER BY manager_id")).fetchone()
+    day = bank["day"]
+    signals = json.dumps([{"signal": "bulk_export", "category": "operations", "level": "red",
+                           "value": 3.0, "threshold": 1.0, "name_zh": "批量导出",
+                           "name_en": "bulk export", "evidence": ["OP1"]}])
+    with AnalyticStore(path) as analytic:
+        ensure_tables(analytic.connection)
+        analytic.connection.execute("DELETE FROM staff.alert")
+        for as_of, new in ((day - dt.timedelta(days=10), True), (day - dt.timedelta(days=5),
+                                                                  False),
+                           (day - dt.timedelta(days=200), True)):
+            analytic.connection.execute(
+                "INSERT INTO staff.alert VALUES (?, ?, ?, 'red', 'operations', ?, ?)",
+                [as_of, manager, branch, signals, new])
+        assert open_recent_alert_tasks(analytic, engine, day) == 1
+        assert open_recent_alert_tasks(analytic, engine, day) == 0
+    with engine.begin() as c:
+        ids = [r[0] for r in c.execute(text("SELECT task_id FROM task WHERE queue = "
+                                            "'staff_alert'")).fetchall()]
+    engine.dispose()
+    assert ids == [f"SA-{day - dt.timedelta(days=10)}-{manager}"]

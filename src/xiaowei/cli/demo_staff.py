@@ -22,6 +22,8 @@ from xiaowei.staff.detection_comparison import compare_detection
 from xiaowei.staff.run import run_staff
 from xiaowei.store.analytic import AnalyticStore
 
+RECENT_DAYS = 90
+"""The demo opens supervisor tasks for the new alerts of this many days before its last day."""
 KEYS = ("collusion_recall", "collusion_precision", "honest_alert_rate", "median_detection_days",
         "traditional_median_detection_days")
 
@@ -43,9 +45,29 @@ def run_staff_act(analytic: AnalyticStore, engine: Engine, dataset_dir: Path | s
             progress=lambda _s, done, total: bar.update(task, completed=done, total=total))
         day = bar.add_task("员工日批 the last day's staff batch", total=None)
         batch = run_staff(analytic.connection, as_of, engine=engine, open_tasks=True)
+        recent = open_recent_alert_tasks(analytic, engine, as_of)
         bar.update(day, completed=1, total=1)
-    return {**result.to_json(), "batch": batch.to_json(),
+    return {**result.to_json(), "batch": batch.to_json(), "recent_alert_tasks": recent,
             "seconds": round(time.perf_counter() - started, 1)}
+
+
+def open_recent_alert_tasks(analytic: AnalyticStore, engine: Engine, as_of: dt.date,
+                            days: int = RECENT_DAYS) -> int:
+    """Tasks for the new alerts of the last ``days`` days of the replayed history, as the
+    nightly batch would have opened them on their days (the replay runs without the store);
+    each day's ids are the batch's own, so nothing opens twice. Returns tasks opened."""
+    from xiaowei.staff.alert_tasks import open_alert_tasks
+
+    cur = analytic.connection.execute(
+        "SELECT * FROM staff.alert WHERE new AND as_of >= ? AND as_of <= ? ORDER BY as_of, "
+        "manager_id", [as_of - dt.timedelta(days=days), as_of])
+    names = [d[0] for d in cur.description]
+    by_day: dict[dt.date, list[dict[str, Any]]] = {}
+    for row in cur.fetchall():
+        alert = dict(zip(names, row, strict=True))
+        by_day.setdefault(alert["as_of"], []).append(alert)
+    return sum(open_alert_tasks(engine, alerts, day)["opened"]
+               for day, alerts in sorted(by_day.items()))
 
 
 def _days(x: float | None) -> str:
@@ -84,7 +106,8 @@ def render_staff(doc: dict[str, Any]) -> None:
     b = doc["batch"]
     out.print(f"[bold]员工日批 staff batch[/] {b['as_of']}: {b['managers']} 名客户经理 · 评级 "
               f"ratings {b['ratings']} · 预警 alerts {b['alerts_by_level']} · 主管任务 tasks "
-              f"{b.get('tasks')} → /web/staff")
+              f"{(b.get('tasks') or {}).get('opened', 0) + doc.get('recent_alert_tasks', 0)} "
+              f"(近 {RECENT_DAYS} 天新预警 new alerts of the last {RECENT_DAYS} days) → /web/staff")
     out.print(f"[bold]口径 method[/]: {d['method']}")
 
 
