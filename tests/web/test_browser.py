@@ -48,10 +48,22 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def served(pipeline_store: Engine, pipeline_bank: dict[str, Any]
+def served(pipeline_store: Engine, pipeline_bank: dict[str, Any], tmp_path: Path
            ) -> Iterator[tuple[str, dict[str, str]]]:
-    """The app on a uvicorn server in a thread: (base URL, demo passwords)."""
-    app, passwords = workbench_app(pipeline_store, pipeline_bank)
+    """The app on a uvicorn server in a thread: (base URL, demo passwords). Its analytic store
+    is a copy of the tiny bank's on which the staff batch ran (the supervisor's pages)."""
+    from tests.postloan.bank_copy import copy_bank
+
+    from xiaowei.data.tags.service import data_as_of
+    from xiaowei.staff.run import run_staff
+    from xiaowei.store.analytic import AnalyticStore
+
+    analytic_copy = copy_bank(pipeline_bank, tmp_path / "analytic")
+    with AnalyticStore(analytic_copy) as analytic:
+        run_staff(analytic.connection, data_as_of(analytic), engine=pipeline_store,
+                  open_tasks=True)
+    app, passwords = workbench_app(pipeline_store, {**pipeline_bank,
+                                                    "analytic": analytic_copy})
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            lifespan="on"))
@@ -205,5 +217,15 @@ def test_submit_review_approve_in_chromium(served: tuple[str, dict[str, str]],
         phone.goto(f"{base}/web/operations/plan")
         expect(phone.locator("h1")).to_contain_text("今日工作")
         _shot(phone, "14-phone-my-day")
+        # the supervisor's staff pages: the team, then one manager with radar and map
+        staff = browser.new_page(viewport={"width": 1366, "height": 900})
+        _sign_in(staff, base, passwords, "supervisor", "/web/staff")
+        expect(staff.locator("h1")).to_contain_text("员工管理")
+        expect(staff.locator("svg").first).to_be_visible()
+        _shot(staff, "15-staff-team")
+        staff.locator("a[href^='/web/staff/managers/']").first.click()
+        staff.wait_for_url(re.compile(r".*/web/staff/managers/M\d+"))
+        expect(staff.locator("h2").first).to_be_visible()
+        _shot(staff, "16-staff-manager")
         browser.close()
-    assert len(list(SHOTS.glob("*.png"))) >= 14
+    assert len(list(SHOTS.glob("*.png"))) >= 16
