@@ -219,3 +219,40 @@ def test_the_demo_opens_tasks_for_recent_new_alerts_once(bank: dict[str, Any],
                                             "'staff_alert'")).fetchall()]
     engine.dispose()
     assert ids == [f"SA-{day - dt.timedelta(days=10)}-{manager}"]
+
+
+def test_events_posted_by_the_app_reach_the_signals(bank: dict[str, Any],
+                                                    tmp_path: Path) -> None:
+    """A check-in, a path point and an export posted through the intake are read by the batch
+    beside the bank's loaded events (the event views join both)."""
+    from xiaowei.staff.event_intake import take_events
+
+    path = tmp_path / "a.duckdb"
+    shutil.copy(bank["path"], path)
+    db = tmp_path / "x.db"
+    shutil.copy(bank["url"].removeprefix("sqlite:///"), db)
+    engine = create_engine(f"sqlite:///{db}")
+    with engine.begin() as c:
+        manager = c.execute(text("SELECT manager_id FROM customer_manager ORDER BY 1")
+                            ).fetchone()[0]
+    day = bank["day"] - dt.timedelta(days=1)
+    taken = take_events(engine, [
+        {"event_id": "APP-C1", "kind": "checkin", "manager_id": manager,
+         "occurred_at": f"{day}T10:00:00", "device_id": "D1", "lat": 30.25, "lon": 120.16,
+         "accuracy_m": 10, "mock_location": True},
+        {"event_id": "APP-T1", "kind": "track_point", "manager_id": manager,
+         "occurred_at": f"{day}T09:50:00", "device_id": "D1", "lat": 30.24, "lon": 120.15,
+         "accuracy_m": 8},
+        {"event_id": "APP-O1", "kind": "operation", "manager_id": manager,
+         "occurred_at": f"{day}T23:00:00", "action": "export", "object_type": "customer",
+         "object_id": "ALL", "row_count": 5000}], received_at=dt.datetime.now(dt.UTC))
+    assert len(taken.accepted) == 3
+    with AnalyticStore(path) as analytic:
+        run_staff(analytic.connection, bank["day"], engine=engine, rate=False)
+        con = analytic.connection
+        seen = [con.execute(f"SELECT count(*) FROM {view} WHERE event_id = ?",
+                            [key]).fetchone()[0]
+                for view, key in (("staff_checkin", "APP-C1"), ("staff_track", "APP-T1"),
+                                  ("staff_operation", "APP-O1"))]
+    engine.dispose()
+    assert seen == [1, 1, 1]
