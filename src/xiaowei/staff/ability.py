@@ -101,8 +101,14 @@ def rate_managers(con: duckdb.DuckDBPyConnection, as_of: dt.date, *,
                   signals: SignalSource | None = None, exams: pa.Table | None = None,
                   previous: pa.Table | Literal["auto"] | None = "auto",
                   pack: Pack | None = None, window_days: int = WINDOW_DAYS,
-                  peer_by: PeerBy = "branch", handovers: pa.Table | None = None) -> pa.Table:
+                  peer_by: PeerBy = "branch", handovers: pa.Table | None = None,
+                  business: pa.Table | None = None, workload: pa.Table | None = None
+                  ) -> pa.Table:
     """One rating per manager hired by ``as_of`` (:data:`RATING_COLUMNS`).
+
+    ``business`` / ``workload``: the day's :func:`business_source` and
+    :func:`manager_workload` tables when the caller already computed them (the staff batch
+    stores them too); None: computed here.
 
     ``signals``: the staff signals as of ``as_of`` (a table) or a function ``(con, day)``
     giving them (then last quarter's rating uses that quarter's signals too); ``exams``: the
@@ -112,9 +118,12 @@ def rate_managers(con: duckdb.DuckDBPyConnection, as_of: dt.date, *,
     """
     pack = pack or load_staff_pack()
     decider = Decider(pack)
-    business = _rows(business_source(con, as_of, window_days=window_days, peer_by=peer_by,
-                                     handovers=handovers))
-    workload = _rows(manager_workload(con, as_of, window_days=window_days))
+    if business is None:
+        business = business_source(con, as_of, window_days=window_days, peer_by=peer_by,
+                                   handovers=handovers)
+    if workload is None:
+        workload = manager_workload(con, as_of, window_days=window_days)
+    by_business, by_workload = _rows(business), _rows(workload)
     facts = manager_facts(con, as_of)
     exam_rows = _rows(exam_summary(bank_exams(con) if exams is None else exams, as_of))
     current = signals(con, as_of) if callable(signals) else signals
@@ -129,8 +138,8 @@ def rate_managers(con: duckdb.DuckDBPyConnection, as_of: dt.date, *,
     before = {} if previous is None else dict(zip(previous["manager_id"].to_pylist(),
                                                   previous["rating"].to_pylist(), strict=True))
     out: list[dict[str, Any]] = []
-    for mid, b in business.items():
-        w = workload.get(mid, {})
+    for mid, b in by_business.items():
+        w = by_workload.get(mid, {})
         figures = {**b, "target_share": w.get("target_share"),
                    "utilisation": w.get("utilisation"), **facts.get(mid, {}),
                    "exam_mean": exam_rows.get(mid, {}).get("exam_mean"),

@@ -56,8 +56,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, Literal
 
 import duckdb
@@ -65,6 +63,7 @@ import numpy as np
 import pyarrow as pa
 
 from xiaowei.entities.lending import Channel
+from xiaowei.postloan.analytics.source import snapshot_source
 from xiaowei.postloan.analytics.vintage import vintage_curves
 from xiaowei.postloan.loan_state import fetch_arrow, loan_state, write_month_end_snapshots
 
@@ -207,17 +206,6 @@ def _params(as_of: dt.date, window_days: int) -> dict[str, Any]:
     return {"as_of": as_of, "start": as_of - dt.timedelta(days=window_days)}
 
 
-@contextmanager
-def registered(con: duckdb.DuckDBPyConnection, table: pa.Table) -> Iterator[str]:
-    """An Arrow table as a temporary SQL name for the block (never formatted from input)."""
-    name = f"xw_staff_{uuid.uuid4().hex[:12]}"
-    con.register(name, table)
-    try:
-        yield name
-    finally:
-        con.unregister(name)
-
-
 def origination_by_channel(con: duckdb.DuckDBPyConnection, as_of: dt.date, *,
                            window_days: int = WINDOW_DAYS) -> pa.Table:
     """Per manager and channel (and a ``channel`` NULL row per manager for the totals):
@@ -294,7 +282,7 @@ def business_source(con: duckdb.DuckDBPyConnection, as_of: dt.date, *,
         row["recovery_rate"] = _ratio(r["recovered_yuan"], r["overdue_yuan"])
         row["npl_cash_recovery_rate"] = _ratio(r["npl_cash_yuan"], r["npl_balance_yuan"])
         row["fpd_rate"] = _ratio(r["fpd_defaults"], r["fpd_loans"])
-    with registered(con, loan_state(con, as_of)) as state:
+    with snapshot_source(con, loan_state(con, as_of)) as state:
         stock = fetch_arrow(con, _STOCK.format(state=state), {"as_of": as_of})
     for r in stock.to_pylist():
         if r["manager_id"] in rows:
@@ -442,4 +430,4 @@ def handover_effect(con: duckdb.DuckDBPyConnection, handovers: pa.Table, as_of: 
 
 __all__ = ["BENCHMARKED", "COLUMNS", "HANDOVER_COLUMNS", "NEW_CHANNELS", "WINDOW_DAYS",
            "business_source", "handover_effect", "manager_vintage", "origination_by_channel",
-           "peer_benchmarks", "registered"]
+           "peer_benchmarks"]

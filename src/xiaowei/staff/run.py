@@ -276,11 +276,12 @@ def run_staff(con: duckdb.DuckDBPyConnection, as_of: dt.date, *, engine: Engine 
     days: list[dict[str, Any]] = []
     ratings: dict[str, int] = {}
     if rate:
-        rated = rate_managers(con, as_of, signals=signals)
-        step("ratings", 2)
         workload = manager_workload(con, as_of)
         business = business_source(con, as_of)
-        step("workload_and_business", 3)
+        step("workload_and_business", 2)
+        rated = rate_managers(con, as_of, signals=signals, business=business,
+                              workload=workload)
+        step("ratings", 3)
         days = _manager_days(as_of, rated, workload, business, alerts)
         for r in rated["rating"].to_pylist():
             ratings[r] = ratings.get(r, 0) + 1

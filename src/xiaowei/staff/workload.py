@@ -46,8 +46,9 @@ from xiaowei.customers.customer_tables import StaleCustomerDay, customer_days
 from xiaowei.origination.capacity import Capacity, load_capacity
 from xiaowei.origination.kpis import DEFAULT_DPD, process_kpis, traditional_decisions
 from xiaowei.origination.manager_matching import load_rules as load_matching_rules
+from xiaowei.postloan.analytics.source import snapshot_source
 from xiaowei.postloan.loan_state import fetch_arrow, loan_state
-from xiaowei.staff.business_source import WINDOW_DAYS, registered
+from xiaowei.staff.business_source import WINDOW_DAYS
 
 _COUNTS_SQL = """
 WITH apps AS (
@@ -161,7 +162,7 @@ def manager_workload(con: duckdb.DuckDBPyConnection, as_of: dt.date, *,
     params = {"as_of": as_of, "start": as_of - dt.timedelta(days=window_days),
               "dpd": DEFAULT_DPD}
     counts = {r["manager_id"]: r for r in fetch_arrow(con, _COUNTS_SQL, params).to_pylist()}
-    with registered(con, loan_state(con, as_of)) as state:
+    with snapshot_source(con, loan_state(con, as_of)) as state:
         carried = con.execute(_CARRIED_SQL.format(state=state), {"as_of": as_of}).fetchall()
     parties: dict[str, list[str]] = defaultdict(list)
     for manager, party in carried:
